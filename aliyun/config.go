@@ -1,0 +1,182 @@
+package aliyun
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// AddrType selects which address of an instance becomes a peer's address.
+type AddrType string
+
+// The address types of --addr-type.
+const (
+	AddrPrivateV4 AddrType = "private_v4"
+	AddrPublicV4  AddrType = "public_v4"
+	AddrIPv6      AddrType = "ipv6"
+)
+
+// Tag is one tag filter; an empty Value matches any value of Key.
+type Tag struct {
+	Key, Value string
+}
+
+// String renders the tag as --tag takes it.
+func (t Tag) String() string { return t.Key + "=" + t.Value }
+
+// ParseTag parses a --tag value: KEY=VALUE, KEY= or KEY (any value).
+func ParseTag(s string) (Tag, error) {
+	k, v, _ := strings.Cut(s, "=")
+	if strings.TrimSpace(k) == "" {
+		return Tag{}, fmt.Errorf("invalid --tag %q: want KEY=VALUE, KEY= or KEY with a non-empty KEY", s)
+	}
+	return Tag{Key: k, Value: v}, nil
+}
+
+// Config is everything the aliyun package needs to discover peers. It holds
+// secrets: log it only through Redacted.
+type Config struct {
+	Region   string
+	Tags     []Tag
+	VpcID    string
+	ZoneID   string
+	AddrType AddrType
+
+	Endpoint         string // HOST[:PORT]; empty: the regional endpoint
+	EndpointScheme   string // "https" (default) or "http"
+	Network          string // "public" (default) or "vpc"
+	MetadataEndpoint string // base URL of the instance metadata service
+
+	AccessKeyID     string // from auto_join; empty: the SDK default chain
+	AccessKeySecret string
+
+	ConnectTimeout time.Duration // per API call; 0: 5s
+	ReadTimeout    time.Duration // per API call; 0: 10s
+}
+
+// DefaultMetadataEndpoint is the ECS instance metadata service.
+const DefaultMetadataEndpoint = "http://100.100.100.200"
+
+// maxTags is the API's limit on Tag.N.
+const maxTags = 20
+
+var regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)+$`)
+
+// ApplyAutoJoin fills the fields of c that the caller left empty (set is
+// false for them) from the parsed auto_join keys. Explicit flags win.
+func (c *Config) ApplyAutoJoin(aj map[string]string, set func(flag string) bool) error {
+	if v, ok := aj["region"]; ok && !set("region") {
+		c.Region = v
+	}
+	if v, ok := aj["addr_type"]; ok && !set("addr-type") {
+		c.AddrType = AddrType(v)
+	}
+	tk, hasKey := aj["tag_key"]
+	tv, hasVal := aj["tag_value"]
+	if hasVal && !hasKey {
+		return fmt.Errorf("auto_join has tag_value but no tag_key")
+	}
+	if hasKey && !set("tag") {
+		c.Tags = []Tag{{Key: tk, Value: tv}}
+	}
+	id, hasID := aj["access_key_id"]
+	secret, hasSecret := aj["access_key_secret"]
+	if hasID != hasSecret {
+		return fmt.Errorf("auto_join needs both access_key_id and access_key_secret, or neither")
+	}
+	c.AccessKeyID, c.AccessKeySecret = id, secret
+	return nil
+}
+
+// Validate checks c before anything starts and returns a one-line error that
+// names the flag to fix. Region may still be empty: it can come from the
+// metadata service (see Resolve).
+func (c *Config) Validate() error {
+	if c.Region != "" && !regionRE.MatchString(c.Region) {
+		return fmt.Errorf("invalid --region %q: want a region id such as cn-hangzhou", c.Region)
+	}
+	if len(c.Tags) == 0 {
+		return fmt.Errorf("no tag filter: give --tag KEY=VALUE (or tag_key/tag_value in --auto-join); joinhintd never lists every instance of a region")
+	}
+	if len(c.Tags) > maxTags {
+		return fmt.Errorf("too many --tag filters (%d): the ECS API takes at most %d", len(c.Tags), maxTags)
+	}
+	for _, t := range c.Tags {
+		if strings.TrimSpace(t.Key) == "" {
+			return fmt.Errorf("invalid --tag %q: the key is empty", t.String())
+		}
+	}
+	switch c.AddrType {
+	case AddrPrivateV4, AddrPublicV4, AddrIPv6:
+	default:
+		return fmt.Errorf("invalid --addr-type %q: want private_v4, public_v4 or ipv6", c.AddrType)
+	}
+	switch c.EndpointScheme {
+	case "https", "http":
+	default:
+		return fmt.Errorf("invalid --endpoint-scheme %q: want https or http", c.EndpointScheme)
+	}
+	switch c.Network {
+	case "public", "vpc":
+	default:
+		return fmt.Errorf("invalid --network %q: want public or vpc", c.Network)
+	}
+	if c.Endpoint != "" {
+		if strings.Contains(c.Endpoint, "/") {
+			return fmt.Errorf("invalid --endpoint %q: want HOST[:PORT] without scheme or path (the scheme is --endpoint-scheme)", c.Endpoint)
+		}
+		if _, port, err := net.SplitHostPort(c.Endpoint); err == nil && port == "" {
+			return fmt.Errorf("invalid --endpoint %q: empty port", c.Endpoint)
+		}
+	}
+	u, err := url.Parse(c.MetadataEndpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("invalid --metadata-endpoint %q: want a URL such as %s", c.MetadataEndpoint, DefaultMetadataEndpoint)
+	}
+	if c.ConnectTimeout < 0 || c.ReadTimeout < 0 {
+		return fmt.Errorf("API timeouts must not be negative")
+	}
+	return nil
+}
+
+// EndpointHost returns the ECS API host the daemon talks to: --endpoint when
+// given, else ecs-vpc.<region>.aliyuncs.com for --network vpc, else the
+// public regional endpoint ecs.<region>.aliyuncs.com.
+func (c *Config) EndpointHost() string {
+	switch {
+	case c.Endpoint != "":
+		return c.Endpoint
+	case c.Network == "vpc":
+		return "ecs-vpc." + c.Region + ".aliyuncs.com"
+	default:
+		return "ecs." + c.Region + ".aliyuncs.com"
+	}
+}
+
+// Redacted returns c's settings as log-safe key/value pairs: secrets appear
+// as REDACTED, never their value.
+func (c *Config) Redacted() map[string]string {
+	tags := make([]string, len(c.Tags))
+	for i, t := range c.Tags {
+		tags[i] = t.String()
+	}
+	m := map[string]string{
+		"region":            c.Region,
+		"tags":              strings.Join(tags, ","),
+		"vpc_id":            c.VpcID,
+		"zone_id":           c.ZoneID,
+		"addr_type":         string(c.AddrType),
+		"endpoint":          c.EndpointScheme + "://" + c.EndpointHost(),
+		"network":           c.Network,
+		"metadata_endpoint": c.MetadataEndpoint,
+		"access_key_id":     c.AccessKeyID,
+		"access_key_secret": "",
+	}
+	if c.AccessKeySecret != "" {
+		m["access_key_secret"] = "REDACTED"
+	}
+	return m
+}
