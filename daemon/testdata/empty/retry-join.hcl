@@ -1,0 +1,1 @@
+# joinhintd retry_join stanzas: revision 1, region "cn-hangzhou"
