@@ -103,7 +103,7 @@ func startLoop(t *testing.T, d Discoverer, interval time.Duration, obs RefreshOb
 	go func() {
 		done <- RunLoop(ctx, LoopOptions{
 			Discoverer: d, Store: store, Region: "cn-hangzhou", Interval: interval,
-			Render: RenderOptions{VaultScheme: "https", VaultPort: 8200},
+			Render:   RenderOptions{VaultScheme: "https", VaultPort: 8200},
 			Observer: obs, Log: zap.New(core), Rand: func() float64 { return 0.5 },
 		})
 	}()
