@@ -1,0 +1,88 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/joinhintd/joinhintd/aliyun/ecstest"
+)
+
+func TestDemoServesTheSampleCluster(t *testing.T) {
+	isolate(t)
+	// Cloud settings in the environment must not lead the demo off the machine.
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIreal")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "real-secret")
+	d := startDaemon(t, "demo", "--listen", "127.0.0.1:0", "--log-format", "json")
+	waitFor(t, "the first peer set", 5*time.Second, func() bool { code, _ := d.get(t, "/v1/peers"); return code == http.StatusOK })
+	_, text := d.get(t, "/v1/peers?format=text")
+	if text != "172.16.1.11\n172.16.1.12\n172.16.1.13\n" {
+		t.Fatalf("demo peers:\n%s", text)
+	}
+	fleet := ecstest.SampleFleet("cn-hangzhou")
+	_, doc := d.get(t, "/v1/peers")
+	for _, decoy := range fleet[ecstest.SampleNodes:] {
+		if strings.Contains(doc, decoy.ID) || strings.Contains(doc, decoy.PrivateIPs[0]) {
+			t.Errorf("decoy %s (%s) is served", decoy.ID, decoy.Name)
+		}
+	}
+	_, hcl := d.get(t, "/v1/retry-join")
+	if strings.Count(hcl, "retry_join {") != 2 || strings.Contains(hcl, "172.16.1.11") {
+		t.Errorf("demo retry-join must leave out this node (vault-1):\n%s", hcl)
+	}
+	out := d.stdout.String()
+	for _, want := range []string{"curl " + d.base + "/v1/peers", "curl " + d.base + "/v1/retry-join", "curl " + d.base + "/metrics"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo does not print %q:\n%s", want, out)
+		}
+	}
+}
+
+// The real binary stops cleanly on SIGTERM and SIGINT, exit 0.
+func TestSignalsStopCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	// Build before isolate, which moves HOME and with it the build cache.
+	bin := filepath.Join(t.TempDir(), "joinhintd")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	isolate(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--log-format", "json")
+			var stderr syncBuffer
+			cmd.Stderr = &stderr
+			cmd.Stdout = &syncBuffer{}
+			cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			waitFor(t, "the first refresh", 10*time.Second, func() bool { return strings.Contains(stderr.String(), "peer set changed") })
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("exit after %v: %v\n%s", sig, err, stderr.String())
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no exit after %v", sig)
+			}
+			if !strings.Contains(stderr.String(), `"msg":"stopped"`) {
+				t.Errorf("no stop log:\n%s", stderr.String())
+			}
+		})
+	}
+}

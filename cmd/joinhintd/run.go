@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"sort"
+	"sync"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/joinhintd/joinhintd/aliyun"
+	"github.com/joinhintd/joinhintd/daemon"
+	"github.com/joinhintd/joinhintd/logging"
+	"github.com/joinhintd/joinhintd/metrics"
+)
+
+// cmdRun is `joinhintd run`: the refresh loop and the local HTTP server until
+// SIGTERM or SIGINT.
+func cmdRun(ctx context.Context, env environ, args []string) int {
+	o := newFlagSet("run", env.stderr)
+	if code := parseFlags(o, env, args); code >= 0 {
+		return code
+	}
+	cfg, err := o.cloudConfig()
+	if err != nil {
+		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
+		return exitConfig
+	}
+	return serve(ctx, env, o, cfg, nil)
+}
+
+// newLogger builds the logger from --log-format and --log-level.
+func newLogger(env environ, o *options) (*zap.Logger, error) {
+	format, err := logging.ParseFormat(o.logFormat)
+	if err != nil {
+		return nil, err
+	}
+	level, err := logging.ParseLevel(o.logLevel)
+	if err != nil {
+		return nil, err
+	}
+	return logging.New(zapcore.Lock(zapcore.AddSync(env.stderr)), logging.Options{Format: format, Level: level})
+}
+
+// serve runs the daemon with the options of run or demo and the validated
+// discovery configuration cfg. ready, when not nil,
+// receives the listening address once the server accepts connections.
+func serve(ctx context.Context, env environ, o *options, cfg aliyun.Config, ready func(addr string)) int {
+	log, err := newLogger(env, o)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
+		return exitConfig
+	}
+	defer func() { _ = log.Sync() }()
+	render, err := o.daemonConfig()
+	if err != nil {
+		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
+		return exitConfig
+	}
+
+	reg := prometheus.NewRegistry()
+	bi := buildInfo()
+	m, err := metrics.New(reg, metrics.BuildInfo{Version: bi.version, Revision: bi.revision, GoVersion: bi.goVersion})
+	if err != nil {
+		log.Error("metrics registration failed", zap.Error(err))
+		return exitFailure
+	}
+	disc, r, err := newDiscoverer(ctx, cfg, log, m)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
+		return exitConfig
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		log.Error("cannot listen", zap.String("listen", o.listen), zap.Error(err))
+		return exitFailure
+	}
+	log.Info("starting",
+		zap.String("version", bi.version),
+		zap.String("listen", ln.Addr().String()),
+		zap.String("credential_source", disc.CredentialSource()),
+		zap.String("self_instance_id", r.selfID),
+		zap.Duration("refresh_interval", o.refreshInterval),
+		zap.Duration("max_stale", o.maxStale),
+		settingsField(r.cfg))
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	trigger := make(chan struct{})
+
+	store := &daemon.Store{}
+	handler := daemon.NewHandler(daemon.ServerOptions{
+		Store:    store,
+		MaxStale: o.maxStale,
+		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Log:      log.Named("http"),
+	})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var serveErr error
+	wg.Go(func() {
+		serveErr = daemon.Serve(ctx, ln, handler, o.shutdownTimeout, log.Named("http"))
+		cancel() // a server that stopped on its own stops the loop too
+	})
+	wg.Go(func() {
+		_ = daemon.RunLoop(ctx, daemon.LoopOptions{
+			Discoverer: disc,
+			Store:      store,
+			Region:     r.cfg.Region,
+			Render:     render,
+			Interval:   o.refreshInterval,
+			Timeout:    o.refreshTimeout,
+			Observer:   m,
+			Log:        log.Named("refresh"),
+			Trigger:    trigger,
+		})
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case trigger <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	})
+	wg.Wait()
+	if serveErr != nil {
+		log.Error("HTTP server failed", zap.Error(serveErr))
+		return exitFailure
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+// settingsField logs the effective discovery settings, secrets redacted.
+func settingsField(cfg aliyun.Config) zap.Field {
+	red := cfg.Redacted()
+	keys := make([]string, 0, len(red))
+	for k := range red {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return zap.Object("settings", zapcore.ObjectMarshalerFunc(func(enc zapcore.ObjectEncoder) error {
+		for _, k := range keys {
+			enc.AddString(k, red[k])
+		}
+		return nil
+	}))
+}
