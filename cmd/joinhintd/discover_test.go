@@ -32,7 +32,7 @@ func TestDiscover250InThreeCalls(t *testing.T) {
 	if got := strings.Fields(out); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("printed %d addresses, want exactly the 250 tagged running ones:\n%s", len(got), out)
 	}
-	if n := f.api.CallCount(ecstest.Action); n != 3 {
+	if n := f.api.CallCount(ecstest.ActionDescribeInstances); n != 3 {
 		t.Errorf("%d DescribeInstances calls, want 3", n)
 	}
 }

@@ -81,6 +81,10 @@ func newFlagSet(cmd string, out io.Writer) *options {
 	o := &options{fs: flag.NewFlagSet("joinhintd "+cmd, flag.ContinueOnError)}
 	fs := o.fs
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: joinhintd %s [flags]\nevery flag --x-y also reads the environment variable %s_X_Y; the command line wins\n", cmd, envPrefix)
+		fs.PrintDefaults()
+	}
 	o.logFlags()
 	switch cmd {
 	case "demo":

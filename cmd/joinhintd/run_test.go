@@ -21,8 +21,8 @@ func TestRunFollowsFleetChanges(t *testing.T) {
 	}
 
 	// Several unchanged refreshes leave the revision alone.
-	calls := f.api.CallCount(ecstest.Action)
-	waitFor(t, "three more refreshes", 5*time.Second, func() bool { return f.api.CallCount(ecstest.Action) >= calls+3 })
+	calls := f.api.CallCount(ecstest.ActionDescribeInstances)
+	waitFor(t, "three more refreshes", 5*time.Second, func() bool { return f.api.CallCount(ecstest.ActionDescribeInstances) >= calls+3 })
 	if doc := d.peers(t); doc.Revision != 1 {
 		t.Fatalf("unchanged refreshes moved the revision to %d", doc.Revision)
 	}
@@ -30,10 +30,10 @@ func TestRunFollowsFleetChanges(t *testing.T) {
 	// Stop node 2, start a new node 5: the next refresh shows both.
 	f.api.SetStatus(fleet[1].ID, "Stopped")
 	f.api.PutInstance(node(5, "Running", cluster1))
-	changedAt := f.api.CallCount(ecstest.Action)
+	changedAt := f.api.CallCount(ecstest.ActionDescribeInstances)
 	var doc peersDoc
 	waitFor(t, "the change to be served", 5*time.Second, func() bool { doc = d.peers(t); return doc.Revision == 2 })
-	if n := f.api.CallCount(ecstest.Action); n > changedAt+2 {
+	if n := f.api.CallCount(ecstest.ActionDescribeInstances); n > changedAt+2 {
 		t.Errorf("the change took %d refreshes to show, want the next one", n-changedAt)
 	}
 	var ids []string
