@@ -82,32 +82,33 @@ func (h *handler) prepare(s *Snapshot) *prepared {
 // ServeHTTP routes by exact path first, then checks the method.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.recoverPanic(w, r)
-	switch r.URL.Path {
-	case PathPeers:
-		if h.allowMethod(w, r) {
-			h.servePeers(w, r)
-		}
-	case PathRetryJoin:
-		if h.allowMethod(w, r) {
-			h.serveRetryJoin(w, r)
-		}
-	case PathHealthy:
-		if h.allowMethod(w, r) {
-			h.writeOK(w, r)
-		}
-	case PathReady:
-		if h.allowMethod(w, r) {
-			h.serveReady(w, r)
-		}
-	case PathMetrics:
-		if h.metrics == nil {
-			h.writeError(w, r, http.StatusNotFound, "not found")
-		} else if h.allowMethod(w, r) {
-			h.metrics.ServeHTTP(w, r)
-		}
-	default:
+	serve := h.route(r.URL.Path)
+	if serve == nil {
 		h.writeError(w, r, http.StatusNotFound, "not found")
+		return
 	}
+	if h.allowMethod(w, r) {
+		serve(w, r)
+	}
+}
+
+// route returns the handler of path, nil for an unknown path.
+func (h *handler) route(path string) func(http.ResponseWriter, *http.Request) {
+	switch path {
+	case PathPeers:
+		return h.servePeers
+	case PathRetryJoin:
+		return h.serveRetryJoin
+	case PathHealthy:
+		return h.writeOK
+	case PathReady:
+		return h.serveReady
+	case PathMetrics:
+		if h.metrics != nil {
+			return h.metrics.ServeHTTP
+		}
+	}
+	return nil
 }
 
 // Formats of /v1/peers, by index.
