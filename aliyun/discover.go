@@ -99,13 +99,16 @@ func (d *Discoverer) Discover(ctx context.Context) ([]daemon.Peer, error) {
 	return peers, nil
 }
 
-// describe makes one DescribeInstances call and reports it to the observer.
+// describe makes one DescribeInstances call for the page after token.
 func (d *Discoverer) describe(token string) (*ecs.DescribeInstancesResponse, error) {
-	req := d.request(token)
+	return d.do(d.request(token))
+}
+
+// do sends one DescribeInstances request and reports it to the observer.
+func (d *Discoverer) do(req *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
 	resp := ecs.CreateDescribeInstancesResponse()
 	start := time.Now()
 	err := d.client.DoAction(req, resp)
-	code := codeSuccess
 	var apiErr *APIError
 	if err != nil {
 		apiErr = classify(actionDescribeInstances, err)
@@ -115,10 +118,12 @@ func (d *Discoverer) describe(token string) (*ecs.DescribeInstancesResponse, err
 		apiErr = &APIError{Action: actionDescribeInstances, Code: codeDecode, HTTPStatus: resp.GetHttpStatus(),
 			Message: "the answer has no RequestId; it is not a DescribeInstances answer", reason: daemon.ReasonServer}
 	}
+	code := codeSuccess
 	if apiErr != nil {
 		code = apiErr.Code
+		apiErr.accessKeyID = req.GetQueryParams()["AccessKeyId"]
 	}
-	if d.observer != nil {
+	if d.observer != nil && code != codeCredentials {
 		d.observer.ObserveAPIRequest(actionDescribeInstances, code, time.Since(start))
 	}
 	if apiErr != nil {

@@ -16,6 +16,8 @@ const (
 	codeSuccess   = "Success"
 	codeTransport = "transport"
 	codeDecode    = "decode"
+	// codeCredentials: no request was sent, the credentials could not be had.
+	codeCredentials = "credentials"
 )
 
 // APIError is a failed ECS API call: the ECS error code (or "transport" /
@@ -30,6 +32,9 @@ type APIError struct {
 	Message    string
 	reason     daemon.Reason
 	err        error
+	// accessKeyID is the AccessKey ID the request was signed with (an
+	// identifier, not a secret), for advice such as "key X is unknown".
+	accessKeyID string
 }
 
 func (e *APIError) Error() string {

@@ -93,6 +93,8 @@ func newFlagSet(cmd string, out io.Writer) *options {
 	case "discover":
 		fs.StringVar(&o.discoverOutput, "output", "text", "text (one address a line), json (the /v1/peers document) or go-discover (one line)")
 		fs.DurationVar(&o.discoverTimeout, "timeout", time.Minute, "give up after this long")
+	case "check":
+		fs.DurationVar(&o.discoverTimeout, "timeout", time.Minute, "give up after this long")
 	default:
 		o.daemonFlags()
 	}

@@ -215,9 +215,9 @@ func TestCommands(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{nil, exitConfig, "", "missing command: want one of run, discover, demo, version"},
-		{[]string{"serve"}, exitConfig, "", `unknown command "serve": want one of run, discover, demo, version`},
-		{[]string{"help"}, exitOK, "commands: run, discover, demo, version", ""},
+		{nil, exitConfig, "", "missing command: want one of run, discover, check, demo, version"},
+		{[]string{"serve"}, exitConfig, "", `unknown command "serve": want one of run, discover, check, demo, version`},
+		{[]string{"help"}, exitOK, "commands: run, discover, check, demo, version", ""},
 		{[]string{"version"}, exitOK, "joinhintd ", ""},
 		{[]string{"version", "extra"}, exitConfig, "", "version takes no arguments"},
 		{[]string{"run", "-h"}, exitOK, "", "-refresh-interval"},

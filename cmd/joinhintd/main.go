@@ -29,7 +29,7 @@ func main() {
 }
 
 // commandNames lists the subcommands for usage and error messages.
-const commandNames = "run, discover, demo, version"
+const commandNames = "run, discover, check, demo, version"
 
 // run dispatches to a subcommand and returns the process exit code. ctx is
 // cancelled by SIGTERM or SIGINT.
@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdRun(ctx, env, rest)
 	case "discover":
 		return cmdDiscover(ctx, env, rest)
+	case "check":
+		return cmdCheck(ctx, env, rest)
 	case "demo":
 		return cmdDemo(ctx, env, rest)
 	case "version":

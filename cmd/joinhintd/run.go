@@ -116,6 +116,9 @@ func serve(ctx context.Context, env environ, o *options, cfg aliyun.Config, read
 		cancel() // a server that stopped on its own stops the loop too
 	})
 	wg.Go(func() {
+		// The discoverer is not safe for concurrent use: the check runs
+		// before the loop, in its goroutine, while HTTP already serves.
+		startupCheck(ctx, disc, &r.cfg, log.Named("aliyun"))
 		_ = daemon.RunLoop(ctx, daemon.LoopOptions{
 			Discoverer: disc,
 			Store:      store,
