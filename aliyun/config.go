@@ -47,6 +47,7 @@ type Config struct {
 
 	Endpoint         string // HOST[:PORT]; empty: the regional endpoint
 	EndpointScheme   string // "https" (default) or "http"
+	InsecureEndpoint bool   // allow http to a non-loopback endpoint
 	Network          string // "public" (default) or "vpc"
 	MetadataEndpoint string // base URL of the instance metadata service
 
@@ -132,6 +133,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("invalid --endpoint %q: empty port", c.Endpoint)
 		}
 	}
+	if c.EndpointScheme == "http" && !c.InsecureEndpoint && !isLoopbackHost(c.Endpoint) {
+		return fmt.Errorf("--endpoint-scheme http would send signed requests and STS tokens in clear text to %s: use https, or give --insecure-endpoint if you really mean it", c.EndpointHost())
+	}
 	u, err := url.Parse(c.MetadataEndpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("invalid --metadata-endpoint %q: want a URL such as %s", c.MetadataEndpoint, DefaultMetadataEndpoint)
@@ -140,6 +144,23 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("API timeouts must not be negative")
 	}
 	return nil
+}
+
+// isLoopbackHost reports whether hostport ("HOST" or "HOST:PORT") names this
+// machine: localhost or a loopback IP. An empty endpoint is the cloud's.
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if host == "" {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // EndpointHost returns the ECS API host the daemon talks to: --endpoint when

@@ -38,6 +38,12 @@ func TestConfigValidate(t *testing.T) {
 		{"endpoint with scheme", func(c *Config) { c.Endpoint = "https://ecs.example" }, "invalid --endpoint"},
 		{"endpoint empty port", func(c *Config) { c.Endpoint = "127.0.0.1:" }, "empty port"},
 		{"endpoint host:port", func(c *Config) { c.Endpoint = "127.0.0.1:8080" }, ""},
+		{"http to the cloud refused", func(c *Config) { c.EndpointScheme = "http" }, "--endpoint-scheme http would send signed requests and STS tokens in clear text to ecs.cn-hangzhou.aliyuncs.com"},
+		{"http to a remote endpoint refused", func(c *Config) { c.EndpointScheme, c.Endpoint = "http", "10.0.0.5:8080" }, "give --insecure-endpoint"},
+		{"http to a remote endpoint allowed when insecure", func(c *Config) { c.EndpointScheme, c.Endpoint, c.InsecureEndpoint = "http", "10.0.0.5:8080", true }, ""},
+		{"http to loopback", func(c *Config) { c.EndpointScheme, c.Endpoint = "http", "127.0.0.1:8080" }, ""},
+		{"http to localhost", func(c *Config) { c.EndpointScheme, c.Endpoint = "http", "localhost:8080" }, ""},
+		{"http to ipv6 loopback", func(c *Config) { c.EndpointScheme, c.Endpoint = "http", "[::1]:8080" }, ""},
 		{"metadata not a URL", func(c *Config) { c.MetadataEndpoint = "100.100.100.200" }, "invalid --metadata-endpoint"},
 		{"metadata bad scheme", func(c *Config) { c.MetadataEndpoint = "ftp://x" }, "invalid --metadata-endpoint"},
 	}

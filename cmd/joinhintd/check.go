@@ -27,17 +27,12 @@ func cmdCheck(ctx context.Context, env environ, args []string) int {
 		fmt.Fprintf(env.stderr, "joinhintd: invalid --timeout %s: want a duration > 0\n", o.discoverTimeout)
 		return exitConfig
 	}
-	log, err := newLogger(env, o)
+	log, cfg, err := prepare(env, o)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
 		return exitConfig
 	}
 	defer func() { _ = log.Sync() }()
-	cfg, err := o.cloudConfig()
-	if err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
-		return exitConfig
-	}
 	ctx, cancel := context.WithTimeout(ctx, o.discoverTimeout)
 	defer cancel()
 	disc, r, err := newDiscoverer(ctx, cfg, log, nil)

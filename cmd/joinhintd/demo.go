@@ -41,7 +41,13 @@ func cmdDemo(ctx context.Context, env environ, args []string) int {
 		AccessKeyID:      ecstest.DefaultAccessKeyID,
 		AccessKeySecret:  ecstest.DefaultAccessKeySecret,
 	}
-	return serve(ctx, env, o, cfg, func(addr string) {
+	log, err := newLogger(env, o)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
+		return exitConfig
+	}
+	defer func() { _ = log.Sync() }()
+	return serve(ctx, env, o, log, cfg, func(addr string) {
 		fmt.Fprintf(env.stdout, `joinhintd demo: a simulated ECS region %s with %d instances, %d of them tagged %s=%s and running.
 This node is %s. Try:
   curl http://%s/v1/peers

@@ -21,8 +21,11 @@ const envPrefix = "JOINHINTD"
 
 // options are the parsed flags of run, discover and demo.
 type options struct {
-	fs *flag.FlagSet
+	fs   *flag.FlagSet
+	args []string // the command line, to tell flags given there from JOINHINTD_* ones
 
+	autoJoinFile     string
+	insecureEndpoint bool
 	autoJoin         string
 	region           string
 	tags             tagList
@@ -106,13 +109,15 @@ func newFlagSet(cmd string, out io.Writer) *options {
 func (o *options) cloudFlags() {
 	fs := o.fs
 	fs.StringVar(&o.autoJoin, "auto-join", "", "a go-discover auto_join string, e.g. \"provider=aliyun region=cn-hangzhou tag_key=vault tag_value=cluster1\"; explicit flags override its keys")
+	fs.StringVar(&o.autoJoinFile, "auto-join-file", "", "read the auto_join string from this file (keeps access keys out of the process list)")
 	fs.StringVar(&o.region, "region", "", "ECS region id (default: ALICLOUD_REGION, ALIBABA_CLOUD_REGION_ID, else the instance metadata)")
 	fs.Var(&o.tags, "tag", "KEY=VALUE tag filter; repeatable (or comma separated), all must match; KEY= or KEY matches any value")
 	fs.StringVar(&o.vpcID, "vpc-id", "", "only instances in this VPC")
 	fs.StringVar(&o.zoneID, "zone-id", "", "only instances in this zone")
 	fs.StringVar(&o.addrType, "addr-type", string(aliyun.AddrPrivateV4), "address to serve: private_v4, public_v4 or ipv6")
 	fs.StringVar(&o.endpoint, "endpoint", "", "ECS API endpoint HOST[:PORT] (default: the regional endpoint)")
-	fs.StringVar(&o.endpointScheme, "endpoint-scheme", "https", "https or http (http only for a local test server)")
+	fs.StringVar(&o.endpointScheme, "endpoint-scheme", "https", "https or http (http only for a loopback test server unless --insecure-endpoint)")
+	fs.BoolVar(&o.insecureEndpoint, "insecure-endpoint", false, "allow --endpoint-scheme http to a non-loopback endpoint (signed requests and STS tokens travel in clear text)")
 	fs.StringVar(&o.network, "network", "public", "public, or vpc for ecs-vpc.<region>.aliyuncs.com")
 	fs.StringVar(&o.metadataEndpoint, "metadata-endpoint", aliyun.DefaultMetadataEndpoint, "ECS instance metadata service URL")
 	fs.DurationVar(&o.apiConnectTimeout, "api-connect-timeout", 5*time.Second, "connect timeout of one ECS API call")
@@ -143,6 +148,7 @@ func (o *options) daemonFlags() {
 
 // parse reads args, then JOINHINTD_* variables for flags not on the command line.
 func (o *options) parse(args []string) error {
+	o.args = args
 	err := ff.Parse(o.fs, args, ff.WithEnvVarPrefix(envPrefix))
 	if errors.Is(err, flag.ErrHelp) {
 		return flag.ErrHelp
@@ -154,6 +160,21 @@ func (o *options) parse(args []string) error {
 		return fmt.Errorf("unexpected argument %q: flags only", o.fs.Arg(0))
 	}
 	return nil
+}
+
+// fromCommandLine reports whether --name (or -name) is on the command line,
+// as opposed to coming from its JOINHINTD_* variable.
+func (o *options) fromCommandLine(name string) bool {
+	for _, a := range o.args {
+		if a == "--" {
+			return false
+		}
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // flagError makes ff's and flag's errors one line without the duplication
@@ -193,6 +214,17 @@ func (o *options) cloudConfig() (aliyun.Config, error) {
 		MetadataEndpoint: o.metadataEndpoint,
 		ConnectTimeout:   o.apiConnectTimeout,
 		ReadTimeout:      o.apiReadTimeout,
+	}
+	c.InsecureEndpoint = o.insecureEndpoint
+	if o.autoJoinFile != "" {
+		if o.autoJoin != "" {
+			return c, fmt.Errorf("give --auto-join or --auto-join-file, not both")
+		}
+		s, err := readAutoJoinFile(o.autoJoinFile)
+		if err != nil {
+			return c, err
+		}
+		o.autoJoin = s
 	}
 	if o.autoJoin != "" {
 		aj, err := aliyun.ParseAutoJoin(o.autoJoin)
@@ -247,6 +279,32 @@ func (o *options) daemonConfig() (daemon.RenderOptions, error) {
 		return ro, fmt.Errorf("invalid --leader-* setting: %w", err)
 	}
 	return ro, nil
+}
+
+// maxAutoJoinFile bounds what --auto-join-file reads.
+const maxAutoJoinFile = 64 << 10
+
+// readAutoJoinFile reads an auto_join string from path: the whole file,
+// surrounding white space trimmed, line breaks read as spaces (a quoted value
+// keeps its own spaces).
+func readAutoJoinFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("invalid --auto-join-file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxAutoJoinFile+1))
+	if err != nil {
+		return "", fmt.Errorf("invalid --auto-join-file: %w", err)
+	}
+	if len(b) > maxAutoJoinFile {
+		return "", fmt.Errorf("invalid --auto-join-file %s: larger than %d bytes", path, maxAutoJoinFile)
+	}
+	s := strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(string(b)))
+	if s == "" {
+		return "", fmt.Errorf("invalid --auto-join-file %s: empty", path)
+	}
+	return s, nil
 }
 
 // firstEnv returns the first non-empty environment variable of names.

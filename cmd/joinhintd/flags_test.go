@@ -4,6 +4,8 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +48,8 @@ func sampleValue(name string) string {
 		return "8300"
 	case name == "tag":
 		return "vault=cluster9"
+	case name == "insecure-endpoint":
+		return "true"
 	default:
 		return "sample-" + name
 	}
@@ -261,5 +265,80 @@ func TestMaxStaleMakesNotReady(t *testing.T) {
 	_, body := d.get(t, "/-/ready")
 	if !strings.Contains(body, `"error"`) {
 		t.Errorf("ready body %q", body)
+	}
+}
+
+func TestAutoJoinFile(t *testing.T) {
+	f := newFakes(t, []ecstest.Instance{node(1, "Running", cluster1)}, ecstest.Metadata{})
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good", "provider=aliyun region=cn-hangzhou tag_key=vault\n tag_value=\"cluster1\" access_key_id="+ecstest.DefaultAccessKeyID+"\naccess_key_secret="+ecstest.DefaultAccessKeySecret+"\n")
+	rest := f.args()[2:] // everything but --auto-join
+	t.Run("keys from the file, no warning", func(t *testing.T) {
+		code, out, errs := execute(t, append([]string{"discover", "--auto-join-file", good}, rest...)...)
+		if code != exitOK || out != "172.16.0.2\n" {
+			t.Fatalf("exit %d out %q err %s", code, out, errs)
+		}
+		if strings.Contains(errs, "command line") {
+			t.Errorf("warned although the secret is in a file: %s", errs)
+		}
+	})
+	t.Run("secret on the command line warns", func(t *testing.T) {
+		code, _, errs := execute(t, append([]string{"discover"}, f.args()...)...)
+		if code != exitOK || !strings.Contains(errs, "access_key_secret is on the command line") || !strings.Contains(errs, `"level":"warn"`) {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		if strings.Contains(errs, ecstest.DefaultAccessKeySecret) {
+			t.Error("the warning echoes the secret")
+		}
+	})
+	t.Run("secret in the environment does not warn", func(t *testing.T) {
+		t.Setenv("JOINHINTD_AUTO_JOIN", f.args()[1])
+		code, _, errs := execute(t, append([]string{"discover"}, rest...)...)
+		if code != exitOK || strings.Contains(errs, "command line") {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"both", []string{"--auto-join-file", good, "--auto-join", "provider=aliyun"}, "give --auto-join or --auto-join-file, not both"},
+		{"missing file", []string{"--auto-join-file", filepath.Join(dir, "nope")}, "invalid --auto-join-file: open "},
+		{"empty file", []string{"--auto-join-file", write("empty", "\n \n")}, "empty"},
+		{"bad content", []string{"--auto-join-file", write("bad", "provider=aliyun provider=aliyun")}, `key "provider" is given twice`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := execute(t, append(append([]string{"discover"}, rest...), tt.args...)...)
+			if code != exitConfig || !strings.Contains(errs, tt.want) {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+		})
+	}
+}
+
+func TestInsecureEndpointFlag(t *testing.T) {
+	isolate(t)
+	t.Setenv("JOINHINTD_ENDPOINT", "")
+	o := newFlagSet("run", io.Discard)
+	if err := o.parse([]string{"--tag", "k", "--region", "cn-hangzhou", "--endpoint", "ecs.example.internal", "--endpoint-scheme", "http"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.cloudConfig(); err == nil || !strings.Contains(err.Error(), "--insecure-endpoint") {
+		t.Fatalf("http to a remote endpoint: %v", err)
+	}
+	o = newFlagSet("run", io.Discard)
+	if err := o.parse([]string{"--tag", "k", "--region", "cn-hangzhou", "--endpoint", "ecs.example.internal", "--endpoint-scheme", "http", "--insecure-endpoint"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.cloudConfig(); err != nil {
+		t.Fatalf("--insecure-endpoint: %v", err)
 	}
 }

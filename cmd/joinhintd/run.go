@@ -28,12 +28,30 @@ func cmdRun(ctx context.Context, env environ, args []string) int {
 	if code := parseFlags(o, env, args); code >= 0 {
 		return code
 	}
-	cfg, err := o.cloudConfig()
+	log, cfg, err := prepare(env, o)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
 		return exitConfig
 	}
-	return serve(ctx, env, o, cfg, nil)
+	defer func() { _ = log.Sync() }()
+	return serve(ctx, env, o, log, cfg, nil)
+}
+
+// prepare builds the logger and the validated discovery configuration of
+// run, discover and check, and warns about a secret on the command line.
+func prepare(env environ, o *options) (*zap.Logger, aliyun.Config, error) {
+	log, err := newLogger(env, o)
+	if err != nil {
+		return nil, aliyun.Config{}, err
+	}
+	cfg, err := o.cloudConfig()
+	if err != nil {
+		return nil, cfg, err
+	}
+	if o.fromCommandLine("auto-join") && cfg.AccessKeySecret != "" {
+		log.Warn("access_key_secret is on the command line, where every local user can read it; move the auto_join string to --auto-join-file (mode 0600) or to JOINHINTD_AUTO_JOIN in the unit's EnvironmentFile, or better use the ECS RAM role")
+	}
+	return log, cfg, nil
 }
 
 // newLogger builds the logger from --log-format and --log-level.
@@ -49,16 +67,10 @@ func newLogger(env environ, o *options) (*zap.Logger, error) {
 	return logging.New(zapcore.Lock(zapcore.AddSync(env.stderr)), logging.Options{Format: format, Level: level})
 }
 
-// serve runs the daemon with the options of run or demo and the validated
-// discovery configuration cfg. ready, when not nil,
+// serve runs the daemon with the options of run or demo, the logger and the
+// validated discovery configuration cfg. ready, when not nil,
 // receives the listening address once the server accepts connections.
-func serve(ctx context.Context, env environ, o *options, cfg aliyun.Config, ready func(addr string)) int {
-	log, err := newLogger(env, o)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
-		return exitConfig
-	}
-	defer func() { _ = log.Sync() }()
+func serve(ctx context.Context, env environ, o *options, log *zap.Logger, cfg aliyun.Config, ready func(addr string)) int {
 	render, err := o.daemonConfig()
 	if err != nil {
 		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
