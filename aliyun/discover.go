@@ -91,8 +91,11 @@ func (d *Discoverer) Discover(ctx context.Context) ([]daemon.Peer, error) {
 		token = resp.NextToken
 	}
 	if seen >= tagQueryCap {
-		d.log.Warn("tag query reached the API cap; peers may be missing",
+		d.log.Warn("tag query reached the API cap; peers may be missing: tighten the filters",
 			zap.Int("instances", seen), zap.Int("cap", tagQueryCap))
+		if d.observer != nil {
+			d.observer.TagQueryCapped()
+		}
 	}
 	slices.SortFunc(peers, func(a, b daemon.Peer) int { return strings.Compare(a.InstanceID, b.InstanceID) })
 	peers = slices.CompactFunc(peers, func(a, b daemon.Peer) bool { return a.InstanceID == b.InstanceID })

@@ -55,6 +55,8 @@ type apiCounts struct {
 	n  map[string]int
 }
 
+func (a *apiCounts) TagQueryCapped() { a.ObserveAPIRequest("cap", "reached", 0) }
+
 func (a *apiCounts) ObserveAPIRequest(action, code string, _ time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -416,5 +418,36 @@ func TestNewDiscovererNeedsRegion(t *testing.T) {
 	cfg := Config{Tags: []Tag{{Key: "k"}}, AddrType: AddrPrivateV4, EndpointScheme: "https", Network: "public", MetadataEndpoint: DefaultMetadataEndpoint}
 	if _, err := NewDiscoverer(cfg, "", zap.NewNop(), nil); err == nil || !strings.Contains(err.Error(), "--region") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// The API shows at most 1,000 instances of a tag query: reaching that is
+// warned about and counted, since peers beyond it may be missing.
+func TestDiscoverWarnsAtTheTagCap(t *testing.T) {
+	var fleet []ecstest.Instance
+	for n := 1; n <= 1100; n++ {
+		fleet = append(fleet, node(n, cluster1))
+	}
+	srv := ecstest.NewServer(ecstest.WithInstances(fleet))
+	defer srv.Close()
+	noCloud(t)
+	core, logs := observer.New(zapcore.InfoLevel)
+	obs := &apiCounts{}
+	d, err := NewDiscoverer(testConfig(srv), "", zap.New(core), obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peers, err := d.Discover(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(peers) != 1000 || len(srv.Calls()) != 10 {
+		t.Fatalf("%d peers in %d calls, want the cap of 1000 in 10", len(peers), len(srv.Calls()))
+	}
+	if logs.FilterMessage("tag query reached the API cap; peers may be missing: tighten the filters").FilterLevelExact(zapcore.WarnLevel).Len() != 1 {
+		t.Errorf("no warning: %v", logs.All())
+	}
+	if obs.n["cap/reached"] != 1 {
+		t.Errorf("cap not counted: %v", obs.n)
 	}
 }

@@ -32,6 +32,14 @@ type LoopOptions struct {
 	Trigger <-chan struct{}
 	// Rand returns a number in [0, 1) for jitter; nil: math/rand/v2.
 	Rand func() float64
+	// Now and After are the loop's clock; nil: time.Now and time.After.
+	// Tests pass a fake clock to run minutes of backoff in milliseconds.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+	// Published, when set, is called after each snapshot is published
+	// (from the loop's goroutine), with changed true when the peer set
+	// changed: where the cache file is written.
+	Published func(snap *Snapshot, changed bool)
 }
 
 // RunLoop refreshes at once, then after each success waits the jittered
@@ -49,28 +57,25 @@ func RunLoop(ctx context.Context, o LoopOptions) error {
 	if o.Rand == nil {
 		o.Rand = rand.Float64
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.After == nil {
+		o.After = time.After
+	}
 	l := &loop{LoopOptions: o}
-	timer := time.NewTimer(0)
-	defer timer.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-timer.C:
-		case <-o.Trigger:
-			l.Log.Info("refresh requested")
-			if !timer.Stop() {
-				select {
-				case <-timer.C:
-				default:
-				}
-			}
-		}
 		wait := l.refresh(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-o.After(wait):
+		case <-o.Trigger:
+			l.Log.Info("refresh requested")
+		}
 	}
 }
 
@@ -84,12 +89,12 @@ type loop struct {
 // refresh runs one discovery, publishes its result and returns how long to
 // wait before the next one.
 func (l *loop) refresh(ctx context.Context) time.Duration {
-	start := time.Now()
+	start := l.Now()
 	rctx, cancel := context.WithTimeout(ctx, l.Timeout)
 	peers, err := l.Discoverer.Discover(rctx)
 	cancel()
 	if l.Observer != nil {
-		l.Observer.ObserveRefresh(time.Since(start))
+		l.Observer.ObserveRefresh(l.Now().Sub(start))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -97,7 +102,7 @@ func (l *loop) refresh(ctx context.Context) time.Duration {
 		}
 		return l.failed(err)
 	}
-	now := time.Now()
+	now := l.Now()
 	prev := l.Store.Load()
 	snap, changed, err := NewSnapshot(prev, peers, l.Region, SourceECS, now, l.Render)
 	if err != nil {
@@ -106,6 +111,9 @@ func (l *loop) refresh(ctx context.Context) time.Duration {
 		return l.failed(err)
 	}
 	l.Store.Publish(snap)
+	if l.Published != nil {
+		l.Published(snap, changed)
+	}
 	if l.failures > 0 {
 		l.Log.Info("refresh recovered", zap.Int("failed_refreshes", l.failures))
 	}

@@ -64,6 +64,9 @@ func ReasonOf(err error) Reason {
 // the API's error code, "transport" or "decode".
 type APIObserver interface {
 	ObserveAPIRequest(action, code string, d time.Duration)
+	// TagQueryCapped records a refresh whose tag query reached the API's
+	// 1,000-instance cap: peers beyond it may be missing.
+	TagQueryCapped()
 }
 
 // Detailed is implemented by errors that carry the cloud API's error code and

@@ -45,6 +45,7 @@ type Metrics struct {
 	lastRefreshSuccess prometheus.Gauge
 	peers              prometheus.Gauge
 	peerSetChanges     prometheus.Counter
+	tagQueryCapped     prometheus.Counter
 }
 
 // apiBuckets returns the bucket bounds, in seconds, for one ECS API call: a
@@ -103,6 +104,11 @@ func New(reg prometheus.Registerer, bi BuildInfo) (*Metrics, error) {
 			Name:      "peer_set_changes_total",
 			Help:      "Successful refreshes whose peer set differed from the previous one (instances added, removed or readdressed).",
 		}),
+		tagQueryCapped: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace,
+			Name:      "tag_query_capped_total",
+			Help:      "Refreshes whose tag-filtered DescribeInstances reached the API's 1,000-instance cap, so peers beyond it may be missing: tighten the filters (--vpc-id, --zone-id, more tags).",
+		}),
 	}
 	// Export every reason at zero so increase() and absent-free alerts work
 	// before the first failure.
@@ -126,6 +132,7 @@ func New(reg prometheus.Registerer, bi BuildInfo) (*Metrics, error) {
 		m.lastRefreshSuccess,
 		m.peers,
 		m.peerSetChanges,
+		m.tagQueryCapped,
 		buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -343,3 +343,18 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("peer set changes = %v, want %d", got, workers*each)
 	}
 }
+
+func TestTagQueryCapped(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := New(reg, BuildInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.TagQueryCapped()
+	m.TagQueryCapped()
+	if got := testutil.ToFloat64(m.tagQueryCapped); got != 2 {
+		t.Errorf("joinhintd_tag_query_capped_total = %v, want 2", got)
+	}
+	var nilM *Metrics
+	nilM.TagQueryCapped()
+}

@@ -50,3 +50,11 @@ func (m *Metrics) RefreshSucceeded(at time.Time, peers int, changed bool) {
 		m.peerSetChanges.Inc()
 	}
 }
+
+// TagQueryCapped counts a refresh whose tag query reached the API's cap.
+func (m *Metrics) TagQueryCapped() {
+	if m == nil {
+		return
+	}
+	m.tagQueryCapped.Inc()
+}
