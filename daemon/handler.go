@@ -23,26 +23,30 @@ type handler struct {
 
 	hv   headerValues
 	prep atomic.Pointer[prepared]
+	// slots bounds the requests served at once: a local client gone wrong
+	// (a retry loop without backoff) gets 503s, not the daemon's memory.
+	slots chan struct{}
 }
 
 // headerValues are the header values that never change. They are assigned
 // straight into response header maps, shared by every response: net/http and
 // the handlers only read them, so no response copies or allocates them.
 type headerValues struct {
-	json, text, noStore, nosniff, allow, okLen []string
-	ok                                         []byte
+	json, text, noStore, nosniff, allow, okLen, retryAfter []string
+	ok                                                     []byte
 }
 
 func newHeaderValues() headerValues {
 	const ok = "OK\n"
 	return headerValues{
-		json:    []string{"application/json"},
-		text:    []string{"text/plain; charset=utf-8"},
-		noStore: []string{"no-store"},
-		nosniff: []string{"nosniff"},
-		allow:   []string{"GET, HEAD"},
-		okLen:   []string{strconv.Itoa(len(ok))},
-		ok:      []byte(ok),
+		json:       []string{"application/json"},
+		text:       []string{"text/plain; charset=utf-8"},
+		noStore:    []string{"no-store"},
+		nosniff:    []string{"nosniff"},
+		allow:      []string{"GET, HEAD"},
+		okLen:      []string{strconv.Itoa(len(ok))},
+		retryAfter: []string{"1"},
+		ok:         []byte(ok),
 	}
 }
 
@@ -82,6 +86,14 @@ func (h *handler) prepare(s *Snapshot) *prepared {
 // ServeHTTP routes by exact path first, then checks the method.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.recoverPanic(w, r)
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		w.Header()["Retry-After"] = h.hv.retryAfter
+		h.writeError(w, r, http.StatusServiceUnavailable, "too many requests in flight")
+		return
+	}
 	serve := h.route(r.URL.Path)
 	if serve == nil {
 		h.writeError(w, r, http.StatusNotFound, "not found")

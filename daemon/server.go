@@ -27,7 +27,14 @@ type ServerOptions struct {
 	Metrics  http.Handler  // served at /metrics; nil answers 404 there
 	Log      *zap.Logger   // nil logs nothing
 	Now      func() time.Time
+	// MaxInFlight bounds the requests served at once; more are answered
+	// 503 with Retry-After. 0 means DefaultMaxInFlight.
+	MaxInFlight int
 }
+
+// DefaultMaxInFlight is the default of ServerOptions.MaxInFlight: far more
+// than one Vault wrapper and a Prometheus scraper ever need.
+const DefaultMaxInFlight = 64
 
 // NewHandler returns the handler of the local HTTP API, as the design's
 // "HTTP API (local)" section describes it:
@@ -66,6 +73,10 @@ func NewHandler(o ServerOptions) http.Handler {
 		now:      o.Now,
 		hv:       newHeaderValues(),
 	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	}
+	h.slots = make(chan struct{}, o.MaxInFlight)
 	if h.log == nil {
 		h.log = zap.NewNop()
 	}
