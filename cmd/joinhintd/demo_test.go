@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -55,6 +58,51 @@ func TestSignalsStopCleanly(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	isolate(t)
+	t.Run("second signal exits at once", func(t *testing.T) {
+		cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--log-format", "json", "--shutdown-timeout", "1m")
+		var stderr syncBuffer
+		cmd.Stderr, cmd.Stdout = &stderr, &syncBuffer{}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		waitFor(t, "the first refresh", 10*time.Second, func() bool { return strings.Contains(stderr.String(), "peer set changed") })
+		var start map[string]any
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if strings.Contains(l, `"msg":"starting"`) {
+				_ = json.Unmarshal([]byte(l), &start)
+			}
+		}
+		// A client that sends half a request holds the drain open.
+		conn, err := net.Dial("tcp", start["listen"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write([]byte("GET /v1/peers HTTP/1.1\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // let the server read it
+		cmd.Process.Signal(syscall.SIGTERM)
+		waitFor(t, "draining", 5*time.Second, func() bool { return strings.Contains(stderr.String(), "stopping") })
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			t.Fatalf("exited before the second signal (%v): the drain is not held open", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-done:
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+				t.Errorf("after the second signal: %v, want death by SIGTERM", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the second signal did not end the process")
+		}
+	})
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--log-format", "json")

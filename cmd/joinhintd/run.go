@@ -144,6 +144,10 @@ func serve(ctx context.Context, env environ, o *options, log *zap.Logger, cfg al
 		})
 	})
 	wg.Go(func() {
+		<-ctx.Done()
+		log.Info("stopping; a second SIGTERM or SIGINT ends the process at once", zap.Duration("drain_timeout", o.shutdownTimeout))
+	})
+	wg.Go(func() {
 		for {
 			select {
 			case <-ctx.Done():
