@@ -2,7 +2,7 @@
 # users to run. Nothing here needs more than Go.
 GO       ?= go
 BIN      ?= bin/joinhintd
-FUZZTIME ?= 10s
+FUZZTIME ?= 5s
 
 .PHONY: build test vet fmt-check race fuzz bench demo clean
 
@@ -21,9 +21,19 @@ vet:
 race:
 	$(GO) test -race -count=1 ./...
 
-# Each fuzz target runs briefly on top of its committed seed corpus.
+# Each fuzz target runs briefly on top of its committed seed corpus
+# (testdata/fuzz/); go test -fuzz takes one target at a time.
+FUZZ_TARGETS = \
+	aliyun:FuzzParseAutoJoin aliyun:FuzzDecodePage \
+	daemon:FuzzHandlerQuery daemon:FuzzLoadCache daemon:FuzzAppendJSONString daemon:FuzzAppendHCLString \
+	logging:FuzzJournalOneLine
+
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzParseAutoJoin$$' -fuzztime=$(FUZZTIME) ./aliyun/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg/; \
+	done
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

@@ -3,11 +3,13 @@ package aliyun
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 	"go.uber.org/zap"
@@ -111,7 +113,7 @@ func (d *Discoverer) describe(token string) (*ecs.DescribeInstancesResponse, err
 func (d *Discoverer) do(req *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
 	resp := ecs.CreateDescribeInstancesResponse()
 	start := time.Now()
-	err := d.client.DoAction(req, resp)
+	err := doAction(d.client, req, resp)
 	var apiErr *APIError
 	if err != nil {
 		apiErr = classify(actionDescribeInstances, err)
@@ -133,6 +135,22 @@ func (d *Discoverer) do(req *ecs.DescribeInstancesRequest) (*ecs.DescribeInstanc
 		return nil, apiErr
 	}
 	return resp, nil
+}
+
+// doAction is client.DoAction with a panic inside the SDK turned into an
+// error (see recoverSDKPanic).
+func doAction(client *sdk.Client, req *ecs.DescribeInstancesRequest, resp *ecs.DescribeInstancesResponse) (err error) {
+	defer recoverSDKPanic(&err)
+	return client.DoAction(req, resp)
+}
+
+// recoverSDKPanic, deferred, turns a panic in the SDK (its lenient JSON
+// decoder meeting an answer it did not expect) into a decode error in *err:
+// a malformed answer must fail one refresh, not stop the daemon.
+func recoverSDKPanic(err *error) {
+	if v := recover(); v != nil {
+		*err = sdkerrors.NewClientError(sdkerrors.JsonUnmarshalErrorCode, fmt.Sprintf("the SDK panicked reading the answer: %v", v), nil)
+	}
 }
 
 // request builds the DescribeInstances request for one page.
@@ -164,9 +182,9 @@ func (d *Discoverer) peer(in *ecs.Instance) (daemon.Peer, bool) {
 		InstanceID:  in.InstanceId,
 		Name:        in.InstanceName,
 		Hostname:    in.HostName,
-		PrivateIPv4: privateIPv4(in),
-		PublicIPv4:  publicIPv4(in),
-		IPv6:        ipv6(in),
+		PrivateIPv4: validIP(privateIPv4(in), false),
+		PublicIPv4:  validIP(publicIPv4(in), false),
+		IPv6:        validIP(ipv6(in), true),
 		Zone:        in.ZoneId,
 		VpcID:       in.VpcAttributes.VpcId,
 		Self:        d.selfID != "" && in.InstanceId == d.selfID,
@@ -180,7 +198,7 @@ func (d *Discoverer) peer(in *ecs.Instance) (daemon.Peer, bool) {
 		p.Address = p.PrivateIPv4
 	}
 	if p.Address == "" || p.InstanceID == "" {
-		d.log.Debug("instance skipped: no address of the configured type",
+		d.log.Debug("instance skipped: no valid address of the configured type",
 			zap.String("instance_id", in.InstanceId), zap.String("addr_type", string(d.cfg.AddrType)))
 		return daemon.Peer{}, false
 	}
@@ -222,6 +240,17 @@ func primaryENI(in *ecs.Instance) *ecs.NetworkInterface {
 		}
 	}
 	return nil
+}
+
+// validIP returns s when it is an IPv4 address (or, with v6, an IPv6 one)
+// in canonical form, else "": an answer with garbage in an address field
+// must not become a join hint.
+func validIP(s string, v6 bool) string {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" || a.Is4() == v6 || a.Is4In6() {
+		return ""
+	}
+	return a.String()
 }
 
 func first(ss []string) string {

@@ -209,7 +209,7 @@ func TestDiscoverAddrTypes(t *testing.T) {
 			if asked != (tt.addr == AddrIPv6) {
 				t.Errorf("NETWORK_PRIMARY_ENI_IP asked: %v", asked)
 			}
-			if skipped := logs.FilterMessage("instance skipped: no address of the configured type").Len(); skipped != 3-len(tt.want) {
+			if skipped := logs.FilterMessage("instance skipped: no valid address of the configured type").Len(); skipped != 3-len(tt.want) {
 				t.Errorf("%d skip logs, want %d", skipped, 3-len(tt.want))
 			}
 		})
@@ -385,7 +385,7 @@ func TestDiscoverCredentialsFromEnvironment(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.CredentialSource() != "default_chain" {
+			if d.CredentialSource() != SourceEnv {
 				t.Errorf("source %q", d.CredentialSource())
 			}
 			peers, err := d.Discover(t.Context())
@@ -449,5 +449,24 @@ func TestDiscoverWarnsAtTheTagCap(t *testing.T) {
 	}
 	if obs.n["cap/reached"] != 1 {
 		t.Errorf("cap not counted: %v", obs.n)
+	}
+}
+
+// An address field holding garbage never becomes a join hint.
+func TestDiscoverSkipsInvalidAddresses(t *testing.T) {
+	good := node(1, cluster1)
+	bad := node(2, cluster1)
+	bad.PrivateIPs = []string{"not-an-ip"}
+	v6 := node(3, cluster1)
+	v6.PrivateIPs = []string{"2408:4005::3"} // an IPv6 where IPv4 belongs
+	srv := ecstest.NewServer(ecstest.WithInstances([]ecstest.Instance{good, bad, v6}))
+	defer srv.Close()
+	d := newDiscoverer(t, testConfig(srv), "", nil)
+	peers, err := d.Discover(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(peers) != 1 || peers[0].InstanceID != good.ID {
+		t.Fatalf("peers %+v, want only %s", peers, good.ID)
 	}
 }
