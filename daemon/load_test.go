@@ -6,8 +6,8 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 )
