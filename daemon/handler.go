@@ -143,8 +143,10 @@ func (h *handler) servePeers(w http.ResponseWriter, r *http.Request) {
 	p := h.prepare(s)
 	switch f {
 	case peersJSON:
+		// A set loaded from the cache file is stale until a live refresh
+		// confirms it, however recent the file.
 		i := 0
-		if h.now().Sub(s.UpdatedAt) >= h.maxStale {
+		if s.Source == SourceCache || h.now().Sub(s.UpdatedAt) >= h.maxStale {
 			i = 1
 		}
 		h.writeBody(w, r, h.hv.json, p.peersJSON[i], p.revision, s.bodies.peersJSON[i])

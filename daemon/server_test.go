@@ -90,7 +90,7 @@ func TestHandler(t *testing.T) {
 		{"fresh", "GET", "/v1/peers?&format=text&", 200, ctText, fresh.bodies.text, ""},
 		{"stale", "GET", "/v1/peers", 200, ctJSON, fresh.bodies.peersJSON[1], ""},
 		{"stale", "GET", "/v1/peers?format=text", 200, ctText, fresh.bodies.text, ""},
-		{"cache", "GET", "/v1/peers", 200, ctJSON, cached.bodies.peersJSON[0], ""},
+		{"cache", "GET", "/v1/peers", 200, ctJSON, cached.bodies.peersJSON[1], ""},
 		{"none", "GET", "/v1/peers", 503, ctJSON, nil, "no peer set yet"},
 		{"none", "GET", "/v1/peers?format=text", 503, ctJSON, nil, "no peer set yet"},
 
