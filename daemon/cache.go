@@ -377,30 +377,29 @@ func readCacheFile(path string) ([]byte, error) {
 
 // decodeCache checks data as a cache file for key and returns its Snapshot.
 func decodeCache(data []byte, key CacheKey, ro RenderOptions) (*Snapshot, error) {
-	// Parsing the head also checks that the whole file is one JSON value:
-	// the strict decode below would stop after the first.
-	head, parseErr := parseHead(data)
 	if err := checkSeal(data); err != nil {
 		// Another format or a newer version may end differently: if the
-		// file parses, say so rather than only that the checksum is off.
-		if parseErr == nil {
-			if herr := head.check(); herr != nil {
-				return nil, herr
-			}
+		// file says so, report that rather than only the checksum.
+		if herr := checkHead(data); herr != nil {
+			return nil, herr
 		}
-		return nil, err
-	}
-	if parseErr != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCacheInvalid, parseErr)
-	}
-	if err := head.check(); err != nil {
 		return nil, err
 	}
 	var cf cacheFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cf); err != nil {
+		// A newer version may have fields this one does not know.
+		if herr := checkHead(data); herr != nil {
+			return nil, herr
+		}
 		return nil, fmt.Errorf("%w: %w", ErrCacheInvalid, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the JSON object", ErrCacheInvalid)
+	}
+	if err := (cacheHead{cf.Format, cf.Version}).check(); err != nil {
+		return nil, err
 	}
 	if cf.Key.Region != key.Region {
 		return nil, fmt.Errorf("%w: written for region %q, not %q", ErrCacheForeign, cf.Key.Region, key.Region)
@@ -435,12 +434,14 @@ type cacheHead struct {
 	Version int    `json:"version"`
 }
 
-// parseHead parses data as one JSON value and returns its format and
-// version.
-func parseHead(data []byte) (cacheHead, error) {
+// checkHead reports a parsable file that names another format or version;
+// it returns nil for a file that does not parse or does name this one.
+func checkHead(data []byte) error {
 	var h cacheHead
-	err := json.Unmarshal(data, &h)
-	return h, err
+	if json.Unmarshal(data, &h) != nil {
+		return nil
+	}
+	return h.check()
 }
 
 // check reports whether h names this format and version.
