@@ -19,7 +19,7 @@ func authParams() []string {
 }
 
 // route checks what the gateway needs to find the API: path, method, Action,
-// Version and Format.
+// Version (ECS 2014-05-26 or STS 2015-04-01) and Format.
 func route(r *http.Request, p url.Values) *apiError {
 	if r.URL.Path != "/" || (r.Method != http.MethodGet && r.Method != http.MethodPost) {
 		return errAPINotFound()
@@ -30,11 +30,17 @@ func route(r *http.Request, p url.Values) *apiError {
 	if p.Get("Version") == "" {
 		return errMissing("Version")
 	}
-	if p.Get("Version") != APIVersion {
+	switch p.Get("Version") {
+	case APIVersion:
+		if p.Get("Action") != ActionDescribeInstances {
+			return errActionNotFound()
+		}
+	case STSVersion:
+		if a := p.Get("Action"); a != ActionAssumeRole && a != ActionAssumeRoleWithOIDC {
+			return errActionNotFound()
+		}
+	default:
 		return errInvalidVersion()
-	}
-	if p.Get("Action") != ActionDescribeInstances {
-		return errActionNotFound()
 	}
 	if f := p.Get("Format"); !strings.EqualFold(f, "JSON") {
 		return errFormat(f)

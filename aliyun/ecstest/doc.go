@@ -1,5 +1,6 @@
 // Package ecstest is an httptest-style fake of the Alibaba Cloud ECS RPC API
-// (DescribeInstances, version 2014-05-26) and of the ECS instance metadata
+// (DescribeInstances, version 2014-05-26), of STS (AssumeRole and
+// AssumeRoleWithOIDC, version 2015-04-01) and of the ECS instance metadata
 // service, speaking the real wire protocol so that the real Go SDK can talk to
 // it over HTTP on 127.0.0.1.
 //
@@ -22,8 +23,10 @@
 //
 //  1. path "/" and method GET or POST (else 404 InvalidApi.NotFound);
 //  2. Action and Version present (MissingAction, MissingVersion), Version
-//     2014-05-26 (InvalidVersion), Action DescribeInstances
-//     (InvalidAction.NotFound, 404);
+//     2014-05-26 or the STS 2015-04-01 (InvalidVersion), Action
+//     DescribeInstances, or for STS AssumeRole or AssumeRoleWithOIDC
+//     (InvalidAction.NotFound, 404); STS requests then go on as described
+//     under "STS" below;
 //  3. Format=JSON (case-insensitive). Format absent or XML is answered with the
 //     fake's own code ecstest.FormatNotImplemented (400): the real API would
 //     answer XML, which this fake does not implement;
@@ -70,6 +73,30 @@
 // InvalidAccessKeyId.NotFound is answered with 404 as ecs-api.md's table says,
 // although the gateway's common error table lists 400: classify by Code.
 //
+// # STS
+//
+// The same [Server] answers the STS API (Version 2015-04-01) on the same
+// address, told apart by Version: AssumeRole and AssumeRoleWithOIDC (steps
+// 1-3 above apply to them too; other STS actions get InvalidAction.NotFound).
+// AssumeRole is checked like DescribeInstances (steps 4-7: any registered
+// credential, STS ones included) and then needs RoleArn (MissingRoleArn),
+// RoleSessionName (MissingRoleSessionName; InvalidParameter.RoleSessionName
+// unless 2-64 of A-Z a-z 0-9 . @ - _), DurationSeconds 900..3600 when given
+// (InvalidParameter.DurationSeconds) and a role registered with
+// [Server.AddRole] (EntityNotExist.Role, 404). AssumeRoleWithOIDC is not
+// signed: it needs OIDCProviderArn (MissingOIDCProviderArn), a non-empty
+// OIDCToken (AuthenticationFail.OIDCToken.Invalid, 401), the same session
+// parameters, a provider registered with [Server.AddOIDCProvider]
+// (AuthenticationFail.NoPermission, 401), exactly its token
+// (AuthenticationFail.OIDCToken.Invalid, 401) and a registered role. A
+// success answers {RequestId, AssumedRoleUser{Arn, AssumedRoleId},
+// Credentials{AccessKeyId, AccessKeySecret, SecurityToken, Expiration}} (plus
+// OIDCTokenInfo for OIDC) and registers the issued credential, so
+// DescribeInstances signed with it and its SecurityToken works until it
+// expires. Faults never hit STS calls; Calls records them like any other.
+// EntityNotExist.Role and the AuthenticationFail codes follow STS's error
+// table; the statuses and messages of the others are this fake's choice.
+//
 // Filters the fake does not implement (SecurityGroupId, ImageId, InstanceType,
 // ResourceGroupId, Filter.N.*, ...) are refused with ecstest.FilterNotImplemented
 // (400) rather than silently ignored, so a test never passes by accident.
@@ -81,8 +108,10 @@
 // expired token 401; no token 403 when TokenRequired), the items region-id,
 // instance-id, zone-id, private-ipv4, hostname and vpc-id as text/plain (404 when
 // empty or unknown), the /latest/meta-data/ listing, and the role under
-// ram/security-credentials/. It also answers proxy-form requests, so the SDK's
-// hard-coded http://100.100.100.200 can be pointed at it with HTTP_PROXY.
+// ram/security-credentials/ (Metadata.RoleDocument and RoleStatus serve a
+// malformed or failing answer instead). It also answers proxy-form requests,
+// so the SDK's hard-coded http://100.100.100.200 can be pointed at it with
+// HTTP_PROXY.
 //
 // All exported methods of [Server] and [MetadataServer] are safe for concurrent
 // use, including while requests are being served.

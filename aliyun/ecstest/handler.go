@@ -40,6 +40,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		reply(nil, e)
 		return
 	}
+	if p.Get("Version") == STSVersion {
+		s.serveSTS(w, r, p, call)
+		return
+	}
 	cred, e := s.authenticate(r.Method, p, now)
 	if e != nil {
 		reply(nil, e)

@@ -45,6 +45,13 @@ type Metadata struct {
 	// credential with the ECS Server for the role to be usable there.
 	RoleName       string
 	RoleCredential Credential
+	// RoleDocument, when not empty, is served verbatim instead of the
+	// document made from RoleCredential: a malformed or failing answer.
+	RoleDocument string
+	// RoleStatus, when not 0, is the HTTP status of the role document
+	// answer (a failing service); the body stays RoleDocument, or the
+	// generated document when that is empty.
+	RoleStatus int
 
 	// TokenRequired is the "hardened only" mode: GETs without a token get 403.
 	TokenRequired bool
@@ -177,9 +184,13 @@ func (m *MetadataServer) handle(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusNotFound)
 		return
 	}
+	status := http.StatusOK
+	if md.RoleStatus != 0 && md.RoleName != "" && r.URL.Path == credPrefix+md.RoleName {
+		status = md.RoleStatus
+	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	if r.Method == http.MethodGet {
 		_, _ = io.WriteString(w, body)
 	}
@@ -240,6 +251,9 @@ func (m *MetadataServer) item(path string, md Metadata) (string, string, bool) {
 	if role, ok := strings.CutPrefix(path, credPrefix); ok {
 		if md.RoleName == "" || role != md.RoleName {
 			return "", "", false
+		}
+		if md.RoleDocument != "" {
+			return md.RoleDocument, "application/json", true
 		}
 		return m.credentialDocument(md.RoleCredential), "application/json", true
 	}

@@ -139,8 +139,9 @@ func DefaultRegions() []string {
 }
 
 // Server is a fake ECS RPC endpoint serving DescribeInstances on
-// http://127.0.0.1:PORT/. Its methods are safe for concurrent use while it
-// serves; Close it when done.
+// http://127.0.0.1:PORT/, and STS's AssumeRole and AssumeRoleWithOIDC on the
+// same address (see the package documentation, "STS"). Its methods are safe
+// for concurrent use while it serves; Close it when done.
 type Server struct {
 	URL  string // "http://127.0.0.1:PORT"
 	Host string // "127.0.0.1:PORT", for sdk.Client.Domain or request.Domain
@@ -164,6 +165,8 @@ type Server struct {
 	cursorOrder  []string
 	calls        []Call
 	faults       []*faultState
+	roles        map[string]func() Credential // RoleArn -> issuer (nil: generated)
+	oidc         map[string]string            // OIDCProviderArn -> accepted OIDCToken
 }
 
 // NewServer starts a Server listening on 127.0.0.1 on a free port. It panics
@@ -193,6 +196,8 @@ func NewServer(opts ...Option) *Server {
 		nonces:       map[string]time.Time{},
 		noncePruneAt: 1024,
 		cursors:      map[string]cursor{},
+		roles:        map[string]func() Credential{},
+		oidc:         map[string]string{},
 	}
 	for _, c := range cfg.creds {
 		s.creds[c.AccessKeyID] = c
@@ -300,9 +305,9 @@ func (s *Server) Instances() []Instance {
 	return out
 }
 
-// Calls returns a copy of every request received since the start or the last
-// ResetCalls (see WithMaxCalls), in the order they were answered: a call is
-// recorded just before its answer is written.
+// Calls returns a copy of every request received (STS calls included) since
+// the start or the last ResetCalls (see WithMaxCalls), in the order they were
+// answered: a call is recorded just before its answer is written.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
