@@ -7,6 +7,9 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	"go.uber.org/zap"
+
+	"github.com/joinhintd/joinhintd/daemon"
 )
 
 // Default per-call timeouts: the SDK's own.
@@ -15,15 +18,45 @@ const (
 	defaultReadTimeout    = 10 * time.Second
 )
 
-// newSDKClient builds a plain SDK client (not the generated ecs.Client, which
-// keeps every ECS API method alive in the binary) bound to the configured
-// endpoint, with the SDK's retries off: the refresh loop owns the policy.
+// NewDiscovererWithCredentials is NewDiscoverer signing with cred, a provider
+// from NewCredentialsProvider, whose source name it reports as
+// CredentialSource. NewDiscoverer itself uses NewCredentialsProvider with
+// cfg.CredentialOptions() and no logger.
+func NewDiscovererWithCredentials(cfg Config, selfID string, log *zap.Logger, observer daemon.APIObserver,
+	cred credentials.CredentialsProvider, source string) (*Discoverer, error) {
+	if cfg.Region == "" {
+		return nil, fmt.Errorf("no region: give --region, region= in --auto-join, or run on ECS where the metadata service tells it")
+	}
+	if cred == nil {
+		return nil, fmt.Errorf("no credentials provider")
+	}
+	client, err := newSDKClientWith(&cfg, cred)
+	if err != nil {
+		return nil, err
+	}
+	return &Discoverer{cfg: cfg, client: client, source: source, selfID: selfID, log: log, observer: observer}, nil
+}
+
+// newSDKClient builds the SDK client with the credentials "auto" (or the
+// --auto-join keys) gives for c, and the name of their source.
 func newSDKClient(c *Config) (*sdk.Client, string, error) {
-	cred, source := credentialProvider(c)
+	cred, source, err := NewCredentialsProvider(c.CredentialOptions())
+	if err != nil {
+		return nil, "", err
+	}
+	client, err := newSDKClientWith(c, cred)
+	return client, source, err
+}
+
+// newSDKClientWith builds a plain SDK client (not the generated ecs.Client,
+// which keeps every ECS API method alive in the binary) bound to the
+// configured endpoint and signing with cred, with the SDK's retries off: the
+// refresh loop owns the policy.
+func newSDKClientWith(c *Config, cred credentials.CredentialsProvider) (*sdk.Client, error) {
 	conf := sdk.NewConfig().WithAutoRetry(false).WithScheme(strings.ToUpper(c.EndpointScheme))
 	client, err := sdk.NewClientWithOptions(c.Region, conf, cred)
 	if err != nil {
-		return nil, "", fmt.Errorf("ECS client: %w", err)
+		return nil, fmt.Errorf("ECS client: %w", err)
 	}
 	client.Domain = c.EndpointHost()
 	ct, rt := c.ConnectTimeout, c.ReadTimeout
@@ -35,15 +68,5 @@ func newSDKClient(c *Config) (*sdk.Client, string, error) {
 	}
 	client.SetConnectTimeout(ct)
 	client.SetReadTimeout(rt)
-	return client, source, nil
-}
-
-// credentialProvider returns the static keys of the auto_join string when
-// given, else the SDK's default chain (environment, OIDC, profile files, ECS
-// RAM role, credentials URI), with the name logs show for it.
-func credentialProvider(c *Config) (credentials.CredentialsProvider, string) {
-	if c.AccessKeyID != "" {
-		return credentials.NewStaticAKCredentialsProvider(c.AccessKeyID, c.AccessKeySecret), "auto_join"
-	}
-	return credentials.NewDefaultCredentialsProvider(), "default_chain"
+	return client, nil
 }

@@ -70,7 +70,13 @@ func classify(action string, err error) *APIError {
 	e := &APIError{Action: action, err: err}
 	var se *sdkerrors.ServerError
 	var ce *sdkerrors.ClientError
+	var cred *CredentialError
 	switch {
+	case errors.As(err, &cred):
+		// Nothing was sent: the signer could not get credentials.
+		e.Code = codeCredentials
+		e.Message = cred.Error()
+		e.reason = cred.Reason()
 	case errors.As(err, &se):
 		e.HTTPStatus = se.HttpStatus()
 		e.Request = se.RequestId()

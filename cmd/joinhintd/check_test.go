@@ -24,7 +24,7 @@ func TestCheck(t *testing.T) {
 		code int
 		want string
 	}{
-		{"all good", nil, nil, exitOK, "ok: credentials from auto_join may call ecs:DescribeInstances in cn-hangzhou at http://" + f.api.Host},
+		{"all good", nil, nil, exitOK, "ok: credentials from static may call ecs:DescribeInstances in cn-hangzhou at http://" + f.api.Host},
 		{"no permission", keys("LTAIdenied", "denied-secret"), nil, exitFailure, "no permission: the credentials may not call DescribeInstances in cn-hangzhou; grant the RAM action ecs:DescribeInstances"},
 		{"bad key", keys("LTAInobody", "x"), nil, exitFailure, `bad AccessKey ID: "LTAInobody" is not known`},
 		{"bad secret", keys(ecstest.DefaultAccessKeyID, "wrong-secret"), nil, exitFailure, "bad AccessKey secret"},

@@ -194,7 +194,7 @@ func TestRunHealthReadyAndMetrics(t *testing.T) {
 		}
 	}
 	settings, _ := start["settings"].(map[string]any)
-	if settings["access_key_secret"] != "REDACTED" || settings["region"] != "cn-hangzhou" || start["credential_source"] != "auto_join" {
+	if settings["access_key_secret"] != "REDACTED" || settings["region"] != "cn-hangzhou" || start["credential_source"] != "static" {
 		t.Errorf("start log: %v", start)
 	}
 	if strings.Contains(d.stderr.String(), ecstest.DefaultAccessKeySecret) {
