@@ -21,7 +21,7 @@ const (
 // NewDiscovererWithCredentials is NewDiscoverer signing with cred, a provider
 // from NewCredentialsProvider, whose source name it reports as
 // CredentialSource. NewDiscoverer itself uses NewCredentialsProvider with
-// cfg.CredentialOptions() and no logger.
+// cfg.CredentialOptions.
 func NewDiscovererWithCredentials(cfg Config, selfID string, log *zap.Logger, observer daemon.APIObserver,
 	cred credentials.CredentialsProvider, source string) (*Discoverer, error) {
 	if cfg.Region == "" {
@@ -37,10 +37,10 @@ func NewDiscovererWithCredentials(cfg Config, selfID string, log *zap.Logger, ob
 	return &Discoverer{cfg: cfg, client: client, source: source, selfID: selfID, log: log, observer: observer}, nil
 }
 
-// newSDKClient builds the SDK client with the credentials "auto" (or the
-// --auto-join keys) gives for c, and the name of their source.
-func newSDKClient(c *Config) (*sdk.Client, string, error) {
-	cred, source, err := NewCredentialsProvider(c.CredentialOptions())
+// newSDKClient builds the SDK client with the credentials c's settings
+// choose, and the name of their source. Credential refresh warnings go to log.
+func newSDKClient(c *Config, log *zap.Logger) (*sdk.Client, string, error) {
+	cred, source, err := NewCredentialsProvider(c.CredentialOptions(log))
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,12 +1,17 @@
 package aliyun
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/joinhintd/joinhintd/daemon"
 )
 
 // AddrType selects which address of an instance becomes a peer's address.
@@ -51,8 +56,16 @@ type Config struct {
 	Network          string // "public" (default) or "vpc"
 	MetadataEndpoint string // base URL of the instance metadata service
 
-	AccessKeyID     string // from auto_join; empty: the SDK default chain
+	AccessKeyID     string // from auto_join
 	AccessKeySecret string
+
+	// CredentialSource is "auto" ("" too) or one of CredentialSources,
+	// forcing that one (--credential-source).
+	CredentialSource string
+	RAMRole          string // --ram-role; "": the role attached to the instance
+	MetadataHardened bool   // --metadata-hardened: the session token is required
+	STSEndpoint      string // --sts-endpoint HOST[:PORT]; "": by --network
+	STSScheme        string // --sts-scheme: "https" (default) or "http"
 
 	ConnectTimeout time.Duration // per API call; 0: 5s
 	ReadTimeout    time.Duration // per API call; 0: 10s
@@ -140,6 +153,17 @@ func (c *Config) Validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("invalid --metadata-endpoint %q: want a URL such as %s", c.MetadataEndpoint, DefaultMetadataEndpoint)
 	}
+	if c.CredentialSource != "" && !slices.Contains(CredentialSources(), c.CredentialSource) {
+		return fmt.Errorf("invalid --credential-source %q: want %s", c.CredentialSource, strings.Join(CredentialSources(), ", "))
+	}
+	switch c.STSScheme {
+	case "", "https", "http":
+	default:
+		return fmt.Errorf("invalid --sts-scheme %q: want https or http", c.STSScheme)
+	}
+	if c.RAMRole != "" && !roleNameRE.MatchString(c.RAMRole) {
+		return fmt.Errorf("invalid --ram-role %q: want a RAM role name (letters, digits, '.', '-')", c.RAMRole)
+	}
 	if c.ConnectTimeout < 0 || c.ReadTimeout < 0 {
 		return fmt.Errorf("API timeouts must not be negative")
 	}
@@ -161,6 +185,27 @@ func isLoopbackHost(hostport string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// MetadataClient returns a client of the metadata service c names, with
+// the session token required when c.MetadataHardened.
+func (c *Config) MetadataClient() *Metadata {
+	return NewMetadata(c.MetadataEndpoint, WithMetadataHardened(c.MetadataHardened))
+}
+
+// CacheKey identifies the peer set c selects, for the cache file: the region
+// and every setting that selects or shapes the peers, canonical (tags sorted,
+// values quoted) so that the same settings always give the same key.
+func (c *Config) CacheKey() daemon.CacheKey {
+	tags := make([]string, len(c.Tags))
+	for i, t := range c.Tags {
+		tags[i] = strconv.Quote(t.Key) + "=" + strconv.Quote(t.Value)
+	}
+	slices.Sort(tags)
+	tags = slices.Compact(tags)
+	filter := fmt.Sprintf("addr_type=%s;tags=%s;vpc_id=%s;zone_id=%s",
+		strconv.Quote(string(c.AddrType)), strings.Join(tags, ","), strconv.Quote(c.VpcID), strconv.Quote(c.ZoneID))
+	return daemon.CacheKey{Region: c.Region, Filter: filter}
 }
 
 // EndpointHost returns the ECS API host the daemon talks to: --endpoint when
@@ -195,6 +240,10 @@ func (c *Config) Redacted() map[string]string {
 		"metadata_endpoint": c.MetadataEndpoint,
 		"access_key_id":     c.AccessKeyID,
 		"access_key_secret": "",
+		"credential_source": cmp.Or(c.CredentialSource, SourceAuto),
+		"ram_role":          c.RAMRole,
+		"metadata_hardened": strconv.FormatBool(c.MetadataHardened),
+		"sts_endpoint":      c.STSEndpoint,
 	}
 	if c.AccessKeySecret != "" {
 		m["access_key_secret"] = "REDACTED"

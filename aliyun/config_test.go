@@ -1,6 +1,7 @@
 package aliyun
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -150,5 +151,39 @@ func TestRedactedHidesSecret(t *testing.T) {
 		if strings.Contains(v, "topsecret") {
 			t.Errorf("%s holds the secret", k)
 		}
+	}
+}
+
+// TestCacheKey: the same settings give the same key whatever the tag order;
+// any setting that selects or shapes the peers gives another, also when
+// values hold the separators.
+func TestCacheKey(t *testing.T) {
+	base := Config{Region: "cn-hangzhou", Tags: []Tag{{"vault", "cluster1"}, {"env", "prod"}}, AddrType: AddrPrivateV4}
+	swapped := base
+	swapped.Tags = []Tag{{"env", "prod"}, {"vault", "cluster1"}}
+	if base.CacheKey() != swapped.CacheKey() {
+		t.Errorf("tag order changed the key: %q vs %q", base.CacheKey().Filter, swapped.CacheKey().Filter)
+	}
+	seen := map[string]string{"base": base.CacheKey().Region + "|" + base.CacheKey().Filter}
+	for name, mod := range map[string]func(*Config){
+		"region":     func(c *Config) { c.Region = "cn-beijing" },
+		"tag value":  func(c *Config) { c.Tags = []Tag{{"vault", "cluster2"}, {"env", "prod"}} },
+		"tag gone":   func(c *Config) { c.Tags = []Tag{{"vault", "cluster1"}} },
+		"any value":  func(c *Config) { c.Tags = []Tag{{"vault", ""}, {"env", "prod"}} },
+		"separators": func(c *Config) { c.Tags = []Tag{{"vault", "cluster1\",\"env\"=\"prod"}} },
+		"vpc":        func(c *Config) { c.VpcID = "vpc-1" },
+		"zone":       func(c *Config) { c.ZoneID = "cn-hangzhou-h" },
+		"addr type":  func(c *Config) { c.AddrType = AddrIPv6 },
+	} {
+		c := base
+		c.Tags = slices.Clone(base.Tags)
+		mod(&c)
+		k := c.CacheKey().Region + "|" + c.CacheKey().Filter
+		for other, ok := range seen {
+			if ok == k {
+				t.Errorf("%s gives the same key as %s: %q", name, other, k)
+			}
+		}
+		seen[name] = k
 	}
 }

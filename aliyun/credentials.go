@@ -125,18 +125,22 @@ func CredentialSources() []string {
 	return []string{SourceAuto, SourceStatic, SourceEnv, SourceAlicloudEnv, SourceOIDC, SourceProfile, SourceCredentialsURI, SourceRAMRole}
 }
 
-// CredentialOptions returns the credential settings c carries: the
-// --auto-join keys, the metadata endpoint, region, network and whether http
-// may leave the machine. The caller adds Source, RAMRole, the STS and
-// hardening settings and a logger.
-func (c *Config) CredentialOptions() CredentialOptions {
+// CredentialOptions returns the credential settings c carries, logging
+// refresh warnings to log (nil: none).
+func (c *Config) CredentialOptions(log *zap.Logger) CredentialOptions {
 	return CredentialOptions{
+		Source:           c.CredentialSource,
 		AccessKeyID:      c.AccessKeyID,
 		AccessKeySecret:  c.AccessKeySecret,
+		RAMRole:          c.RAMRole,
 		MetadataEndpoint: c.MetadataEndpoint,
+		MetadataHardened: c.MetadataHardened,
+		STSEndpoint:      c.STSEndpoint,
+		STSScheme:        c.STSScheme,
 		Region:           c.Region,
 		Network:          c.Network,
 		InsecureEndpoint: c.InsecureEndpoint,
+		Log:              log,
 	}
 }
 

@@ -47,7 +47,7 @@ func NewDiscoverer(cfg Config, selfID string, log *zap.Logger, observer daemon.A
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no region: give --region, region= in --auto-join, or run on ECS where the metadata service tells it")
 	}
-	client, source, err := newSDKClient(&cfg)
+	client, source, err := newSDKClient(&cfg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,12 @@ type options struct {
 	endpointScheme   string
 	network          string
 	metadataEndpoint string
+	metadataHardened bool
+	credentialSource string
+	ramRole          string
+	stsEndpoint      string
+	stsScheme        string
+	cacheFile        string
 
 	refreshInterval time.Duration
 	refreshTimeout  time.Duration
@@ -100,6 +106,7 @@ func newFlagSet(cmd string, out io.Writer) *options {
 		fs.DurationVar(&o.discoverTimeout, "timeout", time.Minute, "give up after this long")
 	default:
 		o.daemonFlags()
+		fs.StringVar(&o.cacheFile, "cache-file", "", "keep the last good peer set in this file and serve it at start until a live refresh succeeds; \"off\" for none (default: $STATE_DIRECTORY/"+cacheFileName+" under systemd's StateDirectory=, else off)")
 	}
 	o.cloudFlags()
 	return o
@@ -119,7 +126,12 @@ func (o *options) cloudFlags() {
 	fs.StringVar(&o.endpointScheme, "endpoint-scheme", "https", "https or http (http only for a loopback test server unless --insecure-endpoint)")
 	fs.BoolVar(&o.insecureEndpoint, "insecure-endpoint", false, "allow --endpoint-scheme http to a non-loopback endpoint (signed requests and STS tokens travel in clear text)")
 	fs.StringVar(&o.network, "network", "public", "public, or vpc for ecs-vpc.<region>.aliyuncs.com")
-	fs.StringVar(&o.metadataEndpoint, "metadata-endpoint", aliyun.DefaultMetadataEndpoint, "ECS instance metadata service URL")
+	fs.StringVar(&o.metadataEndpoint, "metadata-endpoint", aliyun.DefaultMetadataEndpoint, "ECS instance metadata service URL (region, this node's instance id, RAM-role credentials)")
+	fs.BoolVar(&o.metadataHardened, "metadata-hardened", false, "require the metadata service's session token (hardened mode) instead of falling back to plain reads; ALIBABA_CLOUD_IMDSV1_DISABLED=true does the same")
+	fs.StringVar(&o.credentialSource, "credential-source", aliyun.SourceAuto, "where credentials come from: "+strings.Join(aliyun.CredentialSources(), ", ")+" (auto takes the first that is configured)")
+	fs.StringVar(&o.ramRole, "ram-role", "", "ECS RAM role name for the ram-role source (default: the role attached to the instance)")
+	fs.StringVar(&o.stsEndpoint, "sts-endpoint", "", "STS endpoint HOST[:PORT] for ALIBABA_CLOUD_ROLE_ARN and OIDC (default: sts-vpc.<region>.aliyuncs.com with --network vpc, else sts.aliyuncs.com)")
+	fs.StringVar(&o.stsScheme, "sts-scheme", "https", "https or http (http only for a loopback test server unless --insecure-endpoint)")
 	fs.DurationVar(&o.apiConnectTimeout, "api-connect-timeout", 5*time.Second, "connect timeout of one ECS API call")
 	fs.DurationVar(&o.apiReadTimeout, "api-read-timeout", 10*time.Second, "read timeout of one ECS API call")
 }
@@ -216,6 +228,11 @@ func (o *options) cloudConfig() (aliyun.Config, error) {
 		ReadTimeout:      o.apiReadTimeout,
 	}
 	c.InsecureEndpoint = o.insecureEndpoint
+	c.CredentialSource = o.credentialSource
+	c.RAMRole = o.ramRole
+	c.MetadataHardened = o.metadataHardened || strings.EqualFold(os.Getenv("ALIBABA_CLOUD_IMDSV1_DISABLED"), "true")
+	c.STSEndpoint = o.stsEndpoint
+	c.STSScheme = o.stsScheme
 	if o.autoJoinFile != "" {
 		if o.autoJoin != "" {
 			return c, fmt.Errorf("give --auto-join or --auto-join-file, not both")

@@ -17,11 +17,11 @@ import (
 // Every flag of every command reads JOINHINTD_<FLAG>.
 func TestEveryFlagReadsItsEnvironmentVariable(t *testing.T) {
 	isolate(t)
-	for _, cmd := range []string{"run", "discover", "demo"} {
+	for _, cmd := range []string{"run", "discover", "check", "demo"} {
 		probe := newFlagSet(cmd, io.Discard)
 		probe.fs.VisitAll(func(f *flag.Flag) {
 			t.Run(cmd+"/"+f.Name, func(t *testing.T) {
-				value := sampleValue(f.Name)
+				value := sampleValue(f)
 				env := "JOINHINTD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 				t.Setenv(env, value)
 				o := newFlagSet(cmd, io.Discard)
@@ -40,7 +40,11 @@ func TestEveryFlagReadsItsEnvironmentVariable(t *testing.T) {
 }
 
 // sampleValue is a valid, non-default value for a flag.
-func sampleValue(name string) string {
+func sampleValue(f *flag.Flag) string {
+	name := f.Name
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return "true"
+	}
 	switch {
 	case strings.HasSuffix(name, "interval"), strings.HasSuffix(name, "timeout"), name == "max-stale":
 		return "7s"
@@ -48,8 +52,6 @@ func sampleValue(name string) string {
 		return "8300"
 	case name == "tag":
 		return "vault=cluster9"
-	case name == "insecure-endpoint":
-		return "true"
 	default:
 		return "sample-" + name
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -58,10 +59,18 @@ func isolate(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
 	t.Setenv("HOME", t.TempDir())
 	for _, v := range []string{"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
-		"ALICLOUD_REGION", "ALIBABA_CLOUD_REGION_ID", "ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_CREDENTIALS_URI",
-		"JOINHINTD_REGION", "JOINHINTD_TAG", "JOINHINTD_AUTO_JOIN", "JOINHINTD_LISTEN", "JOINHINTD_LOG_FORMAT",
-		"JOINHINTD_LOG_LEVEL", "JOINHINTD_OUTPUT", "JOINHINTD_REFRESH_INTERVAL", "JOINHINTD_ADDR_TYPE"} {
+		"ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "ALICLOUD_ACCESS_KEY_STS_TOKEN",
+		"ALICLOUD_REGION", "ALIBABA_CLOUD_REGION_ID", "ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_ROLE_SESSION_NAME",
+		"ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "ALIBABA_CLOUD_CREDENTIALS_URI",
+		"ALIBABA_CLOUD_CREDENTIALS_FILE", "ALIBABA_CLOUD_PROFILE", "ALIBABA_CLOUD_ECS_METADATA",
+		"ALIBABA_CLOUD_IMDSV1_DISABLED", "STATE_DIRECTORY"} {
 		t.Setenv(v, "")
+	}
+	// No JOINHINTD_* setting of the developer's shell reaches a test.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, envPrefix+"_") {
+			t.Setenv(k, "")
+		}
 	}
 	// A safety net: a test that forgets --endpoint or --metadata-endpoint
 	// reaches a closed loopback port, never the cloud.

@@ -28,6 +28,11 @@ func cmdRun(ctx context.Context, env environ, args []string) int {
 	if code := parseFlags(o, env, args); code >= 0 {
 		return code
 	}
+	var err error
+	if o.cacheFile, err = cachePath(o.cacheFile, os.Getenv); err != nil {
+		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
+		return exitConfig
+	}
 	log, cfg, err := prepare(env, o)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
@@ -68,7 +73,8 @@ func newLogger(env environ, o *options) (*zap.Logger, error) {
 }
 
 // serve runs the daemon with the options of run or demo, the logger and the
-// validated discovery configuration cfg. ready, when not nil,
+// validated discovery configuration cfg; o.cacheFile is the resolved cache
+// path, "" for none. ready, when not nil,
 // receives the listening address once the server accepts connections.
 func serve(ctx context.Context, env environ, o *options, log *zap.Logger, cfg aliyun.Config, ready func(addr string)) int {
 	render, err := o.daemonConfig()
@@ -89,6 +95,17 @@ func serve(ctx context.Context, env environ, o *options, log *zap.Logger, cfg al
 		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
 		return exitConfig
 	}
+	store := &daemon.Store{}
+	var published func(*daemon.Snapshot, bool)
+	if o.cacheFile != "" {
+		pc := &peerCache{path: o.cacheFile, key: r.cfg.CacheKey(), render: render, log: log.Named("cache")}
+		if snap := pc.load(); snap != nil {
+			// Served before the listener opens: a node rebooting with the
+			// API unreachable has its hints at once.
+			store.Publish(snap)
+		}
+		published = pc.published
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		log.Error("cannot listen", zap.String("listen", o.listen), zap.Error(err))
@@ -101,6 +118,7 @@ func serve(ctx context.Context, env environ, o *options, log *zap.Logger, cfg al
 		zap.String("self_instance_id", r.selfID),
 		zap.Duration("refresh_interval", o.refreshInterval),
 		zap.Duration("max_stale", o.maxStale),
+		zap.String("cache_file", o.cacheFile),
 		settingsField(r.cfg))
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -111,7 +129,6 @@ func serve(ctx context.Context, env environ, o *options, log *zap.Logger, cfg al
 	defer signal.Stop(hup)
 	trigger := make(chan struct{})
 
-	store := &daemon.Store{}
 	handler := daemon.NewHandler(daemon.ServerOptions{
 		Store:    store,
 		MaxStale: o.maxStale,
@@ -141,6 +158,7 @@ func serve(ctx context.Context, env environ, o *options, log *zap.Logger, cfg al
 			Observer:   m,
 			Log:        log.Named("refresh"),
 			Trigger:    trigger,
+			Published:  published,
 		})
 	})
 	wg.Go(func() {

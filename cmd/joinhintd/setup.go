@@ -41,7 +41,7 @@ type resolved struct {
 // node's instance id from the metadata service. An unreachable service is
 // logged once and tolerated; only a region that is still unknown is an error.
 func resolve(ctx context.Context, cfg aliyun.Config, log *zap.Logger) (resolved, error) {
-	md := aliyun.NewMetadata(cfg.MetadataEndpoint)
+	md := cfg.MetadataClient()
 	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
 	defer cancel()
 	r := resolved{cfg: cfg}
