@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/joinhintd/joinhintd/daemon"
 )
 
 // Metadata reads the ECS instance metadata service at a configurable base
@@ -123,6 +125,11 @@ func (m *Metadata) get(ctx context.Context, item string) (v string, retry bool, 
 		m.plain = false
 		m.mu.Unlock()
 		return "", true, fmt.Errorf("metadata %s: the service requires a session token (HTTP 403)", item)
+	case resp.StatusCode == http.StatusTooManyRequests:
+		// The service is rate limited: back off like the API's throttling.
+		return "", false, &reasonError{daemon.ReasonThrottled, fmt.Errorf("metadata %s: HTTP %d", item, resp.StatusCode)}
+	case resp.StatusCode >= 500:
+		return "", false, &reasonError{daemon.ReasonServer, fmt.Errorf("metadata %s: HTTP %d", item, resp.StatusCode)}
 	case resp.StatusCode != http.StatusOK:
 		return "", false, fmt.Errorf("metadata %s: HTTP %d", item, resp.StatusCode)
 	}

@@ -94,7 +94,8 @@ func parseRoleDocument(doc string) (sessionCredential, error) {
 	case d.Code == nil:
 		return sessionCredential{}, fmt.Errorf("the credential document has no Code")
 	case *d.Code != "Success":
-		return sessionCredential{}, fmt.Errorf("the credential document says Code %q, not Success", clip(*d.Code, 64))
+		// Never echoed: nothing of a credential document is.
+		return sessionCredential{}, fmt.Errorf("the credential document's Code is not Success (%d bytes)", len(*d.Code))
 	}
 	var missing []string
 	for _, f := range []struct{ name, v string }{
@@ -115,14 +116,6 @@ func parseRoleDocument(doc string) (sessionCredential, error) {
 		return sessionCredential{}, fmt.Errorf("the credential document's Expiration is not a time of the form %s", stsTimeLayout)
 	}
 	return sessionCredential{AccessKeyID: d.AccessKeyID, AccessKeySecret: d.AccessKeySecret, SecurityToken: d.SecurityToken, Expiration: exp}, nil
-}
-
-// clip shortens s to at most n bytes for a message.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // reasonError gives err a daemon.Reason.

@@ -227,7 +227,7 @@ func TestRAMRoleMalformedDocuments(t *testing.T) {
 		{"JSON array", "[]", 0, "not the JSON"},
 		{"whitespace", "   ", 0, "empty answer"},
 		{"no Code", `{` + good + `,"Expiration":"2030-01-01T00:00:00Z"}`, 0, "has no Code"},
-		{"Code not Success", `{"Code":"Failed",` + good + `,"Expiration":"2030-01-01T00:00:00Z"}`, 0, `Code "Failed"`},
+		{"Code not Success", `{"Code":"Failed",` + good + `,"Expiration":"2030-01-01T00:00:00Z"}`, 0, "Code is not Success"},
 		{"no Expiration", `{"Code":"Success",` + good + `}`, 0, "has no Expiration"},
 		{"null Expiration", `{"Code":"Success",` + good + `,"Expiration":null}`, 0, "has no Expiration"},
 		{"bad Expiration", `{"Code":"Success",` + good + `,"Expiration":"tomorrow"}`, 0, "Expiration is not a time"},

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +91,7 @@ type MetadataServer struct {
 	mu       sync.Mutex
 	md       Metadata
 	tokens   map[string]time.Time // token -> expiry
+	issued   []string             // every token handed out, in order
 	requests []MetaRequest
 }
 
@@ -226,10 +228,19 @@ func (m *MetadataServer) issueToken(w http.ResponseWriter, r *http.Request, md M
 		}
 	}
 	m.tokens[tok] = now.Add(time.Duration(ttl) * time.Second)
+	m.issued = append(m.issued, tok)
 	m.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-aliyun-ecs-metadata-token-ttl-seconds", strconv.Itoa(ttl))
 	_, _ = io.WriteString(w, tok)
+}
+
+// IssuedTokens returns every session token handed out so far, so a test can
+// check that none of them leaks into logs or answers.
+func (m *MetadataServer) IssuedTokens() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.issued)
 }
 
 func (m *MetadataServer) validToken(tok string) bool {
