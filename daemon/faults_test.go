@@ -8,6 +8,7 @@ package daemon_test
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -152,7 +153,9 @@ func newHarness(t *testing.T) *harness {
 	go func() {
 		defer close(done)
 		_ = daemon.RunLoop(ctx, daemon.LoopOptions{Discoverer: disc, Store: h.store, Region: "cn-hangzhou", Interval: interval,
-			Timeout: 5 * time.Second, Observer: m, Log: log.Named("refresh"), Now: h.clock.Now, After: h.clock.After})
+			Timeout: 5 * time.Second, Observer: m, Log: log.Named("refresh"), Now: h.clock.Now, After: h.clock.After,
+			// Real jitter, but seeded: a case sees the same delays every run.
+			Rand: rand.New(rand.NewPCG(uint64(len(t.Name())), 7)).Float64})
 	}()
 	t.Cleanup(func() {
 		cancel()

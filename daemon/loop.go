@@ -177,16 +177,21 @@ func (l *loop) failed(err error) time.Duration {
 	return wait
 }
 
-// backoff is exponential from MinBackoff, capped at Interval, with "equal
-// jitter": a random point in the upper half of the step, so consecutive
-// nodes spread out but the delay never collapses towards zero.
+// backoff is exponential with full jitter, from MinBackoff up to Interval:
+// after the nth consecutive failure the delay is uniform in [MinBackoff,
+// min(MinBackoff·2^n, Interval)]. Full jitter spreads the nodes of a cluster
+// that were throttled together across the whole window; the MinBackoff floor
+// keeps even an unlucky draw at one call a second at most. A retry never
+// waits longer than a successful refresh would (an Interval below
+// MinBackoff is both floor and ceiling).
 func (l *loop) backoff() time.Duration {
-	step := l.MinBackoff
-	for i := 1; i < l.failures && step < l.Interval; i++ {
-		step *= 2
+	floor := min(l.MinBackoff, l.Interval)
+	ceil := floor
+	for i := 0; i < l.failures && ceil < l.Interval; i++ {
+		ceil *= 2
 	}
-	step = min(step, l.Interval)
-	return step/2 + time.Duration(l.Rand()*float64(step/2))
+	ceil = min(ceil, l.Interval)
+	return floor + time.Duration(l.Rand()*float64(ceil-floor))
 }
 
 // jitter spreads d by ±10%.

@@ -203,12 +203,12 @@ func TestLoopKeepsSnapshotOnFailureAndBacksOff(t *testing.T) {
 			t.Fatalf("a failed refresh replaced the snapshot: %+v", s)
 		}
 		calls := d.callTimes()
-		// Equal-jitter backoff with Rand 0.5: 0.75s, 1.5s, 3s, 6s, 12s, 22.5s...
+		// Full jitter in [1s, 2s], [1s, 4s], ... [1s, 30s] with Rand 0.5.
 		var gaps []time.Duration
 		for i := 2; i < len(calls); i++ {
 			gaps = append(gaps, calls[i].Sub(calls[i-1]))
 		}
-		want := []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second, 6 * time.Second, 12 * time.Second, 22500 * time.Millisecond}
+		want := []time.Duration{1500 * time.Millisecond, 2500 * time.Millisecond, 4500 * time.Millisecond, 8500 * time.Millisecond, 15500 * time.Millisecond, 15500 * time.Millisecond}
 		for i, w := range want {
 			if i >= len(gaps) || gaps[i] != w {
 				t.Fatalf("retry gaps %v, want them to start %v", gaps, want)
@@ -336,5 +336,28 @@ func TestDiff(t *testing.T) {
 	added, removed = Diff(nil, nil)
 	if added != nil || removed != nil {
 		t.Errorf("Diff(nil, nil) = %v, %v", added, removed)
+	}
+}
+
+// TestBackoffBounds: full jitter between 1s and a ceiling that doubles per
+// failure up to the interval; never below 1s, never above the interval.
+func TestBackoffBounds(t *testing.T) {
+	for _, tc := range []struct {
+		failures int
+		rand     float64
+		want     time.Duration
+	}{
+		{1, 0, time.Second}, {1, 0.999999, 2 * time.Second}, {2, 0.999999, 4 * time.Second},
+		{3, 0.5, 4500 * time.Millisecond}, {5, 0.999999, 30 * time.Second}, {40, 0.999999, 30 * time.Second}, {40, 0, time.Second},
+	} {
+		l := &loop{LoopOptions: LoopOptions{MinBackoff: time.Second, Interval: 30 * time.Second, Rand: func() float64 { return tc.rand }}, failures: tc.failures}
+		if got := l.backoff().Round(time.Millisecond); got != tc.want {
+			t.Errorf("failure %d, rand %v: backoff %v, want %v", tc.failures, tc.rand, got, tc.want)
+		}
+	}
+	// An interval shorter than the floor: a retry waits the interval.
+	l := &loop{LoopOptions: LoopOptions{MinBackoff: time.Second, Interval: 200 * time.Millisecond, Rand: func() float64 { return 0.9 }}, failures: 3}
+	if got := l.backoff(); got != 200*time.Millisecond {
+		t.Errorf("backoff %v with a 200ms interval, want 200ms", got)
 	}
 }
