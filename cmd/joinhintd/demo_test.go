@@ -103,6 +103,30 @@ func TestSignalsStopCleanly(t *testing.T) {
 			t.Fatal("the second signal did not end the process")
 		}
 	})
+	t.Run("SIGHUP refreshes at once", func(t *testing.T) {
+		cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug", "--refresh-interval", "1h")
+		var stderr syncBuffer
+		cmd.Stderr, cmd.Stdout = &stderr, &syncBuffer{}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		pages := func() int { return strings.Count(stderr.String(), `"msg":"page read"`) }
+		waitFor(t, "the first refresh", 10*time.Second, func() bool { return pages() == 1 })
+		for i := 2; i <= 3; i++ {
+			if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "a refresh after SIGHUP", 5*time.Second, func() bool { return pages() == i })
+		}
+		if n := strings.Count(stderr.String(), `"msg":"refresh requested"`); n != 2 {
+			t.Errorf("%d refresh requests logged for 2 SIGHUPs", n)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("exit after SIGHUPs and SIGTERM: %v", err)
+		}
+	})
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--log-format", "json")

@@ -106,6 +106,12 @@ func serve(ctx context.Context, env environ, o *options, log *zap.Logger, cfg al
 		}
 		published = pc.published
 	}
+	// SIGHUP is caught from here on, before "starting" is logged: one that
+	// arrives early must not take the default action and end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	trigger := make(chan struct{})
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		log.Error("cannot listen", zap.String("listen", o.listen), zap.Error(err))
@@ -123,11 +129,6 @@ func serve(ctx context.Context, env environ, o *options, log *zap.Logger, cfg al
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	trigger := make(chan struct{})
 
 	handler := daemon.NewHandler(daemon.ServerOptions{
 		Store:    store,
