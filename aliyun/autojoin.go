@@ -124,3 +124,17 @@ func scanWord(s string, isKey bool) (string, int, error) {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// maxAutoJoinFile bounds what ReadAutoJoinFile reads.
+const maxAutoJoinFile = 64 << 10
+
+// ReadAutoJoinFile reads an auto_join string from path (--auto-join-file):
+// the whole file, line breaks read as spaces (a quoted value keeps its own).
+// Its errors name the file, never its content, which may hold keys.
+func ReadAutoJoinFile(path string) (string, error) {
+	s, err := readSmallFile(path, maxAutoJoinFile)
+	if err != nil {
+		return "", fmt.Errorf("invalid --auto-join-file: %w", err)
+	}
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s), nil
+}

@@ -30,21 +30,32 @@ func (f *oidcFetcher) fetch(ctx context.Context) (sessionCredential, error) {
 
 // readToken reads a token file; its errors name the file, not the content.
 func readToken(path string) (string, error) {
-	fh, err := os.Open(path)
+	token, err := readSmallFile(path, maxOIDCToken)
 	if err != nil {
 		return "", fmt.Errorf("OIDC token file: %w", err)
 	}
-	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, maxOIDCToken+1))
-	if err != nil {
-		return "", fmt.Errorf("OIDC token file %s: %w", path, err)
-	}
-	if len(b) > maxOIDCToken {
-		return "", fmt.Errorf("OIDC token file %s is larger than %d bytes", path, maxOIDCToken)
-	}
-	token := strings.TrimSpace(string(b))
-	if token == "" {
-		return "", fmt.Errorf("OIDC token file %s is empty", path)
-	}
 	return token, nil
+}
+
+// readSmallFile returns the contents of the file at path, surrounding white
+// space trimmed. A file larger than limit bytes, or empty, is an error that
+// names the file; no error quotes its content.
+func readSmallFile(path string, limit int64) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return "", fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s: empty", path)
+	}
+	return s, nil
 }

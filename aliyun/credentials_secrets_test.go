@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -166,40 +165,5 @@ func TestNoSecretInCredentialErrorsOrLogs(t *testing.T) {
 			}
 			t.Logf("error: %v", err)
 		})
-	}
-}
-
-// TestRefreshWarningHoldsNoSecret: the warning logged when a refresh fails
-// and the cached credential is kept names no secret either.
-func TestRefreshWarningHoldsNoSecret(t *testing.T) {
-	isolate(t)
-	clk := newFakeClock()
-	f := newCredFixture(t, clk)
-	c := credRole
-	c.Expires = clk.Now().Add(10 * time.Minute)
-	f.api.AddCredential(c)
-	f.md.SetRoleCredential(c)
-	p, logs := ramRoleProvider(t, f, clk, nil)
-	if _, err := f.discover(t, p, SourceRAMRole); err != nil {
-		t.Fatal(err)
-	}
-	md := ecstest.SampleMetadata("cn-hangzhou")
-	md.RoleCredential = c
-	md.RoleStatus = 500
-	f.md.Set(md)
-	clk.Advance(8 * time.Minute)
-	if _, err := f.discover(t, p, SourceRAMRole); err != nil {
-		t.Fatal(err)
-	}
-	if len(logs.FilterLevelExact(zapcore.WarnLevel).All()) != 1 {
-		t.Fatalf("logs %+v", logs.All())
-	}
-	for _, entry := range logs.All() {
-		text := entry.Message + fmt.Sprint(entry.ContextMap())
-		for _, s := range allSecrets() {
-			if strings.Contains(text, s) {
-				t.Errorf("log %q holds %q", text, s)
-			}
-		}
 	}
 }

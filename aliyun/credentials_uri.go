@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/joinhintd/joinhintd/daemon"
 )
@@ -22,21 +19,7 @@ type uriFetcher struct {
 }
 
 func newURIFetcher(rawURL, host string) *uriFetcher {
-	dialer := &net.Dialer{Timeout: stsConnectTimeout}
-	return &uriFetcher{
-		url:  rawURL,
-		host: host,
-		client: &http.Client{
-			Timeout: stsConnectTimeout + stsReadTimeout,
-			Transport: &http.Transport{
-				Proxy:                 http.ProxyFromEnvironment,
-				DialContext:           dialer.DialContext,
-				TLSHandshakeTimeout:   stsConnectTimeout,
-				ResponseHeaderTimeout: stsReadTimeout,
-				DisableKeepAlives:     true,
-			},
-		},
-	}
+	return &uriFetcher{url: rawURL, host: host, client: credentialHTTPClient()}
 }
 
 func (f *uriFetcher) fetch(ctx context.Context) (sessionCredential, error) {
@@ -56,32 +39,13 @@ func (f *uriFetcher) fetch(ctx context.Context) (sessionCredential, error) {
 	if resp.StatusCode != http.StatusOK {
 		return sessionCredential{}, &reasonError{reasonForCode(codeDecode, resp.StatusCode), fmt.Errorf("credentials URI on %s: HTTP %d", f.host, resp.StatusCode)}
 	}
-	var d struct {
-		AccessKeyID     string `json:"AccessKeyId"`
-		AccessKeySecret string `json:"AccessKeySecret"`
-		SecurityToken   string `json:"SecurityToken"`
-		Expiration      string `json:"Expiration"`
-	}
-	bad := func(msg string) (sessionCredential, error) {
-		return sessionCredential{}, &reasonError{daemon.ReasonServer, fmt.Errorf("credentials URI on %s: %s", f.host, msg)}
-	}
+	var d credentialFields
 	if json.Unmarshal(body, &d) != nil {
-		return bad(fmt.Sprintf("the answer is not a JSON credential (%d bytes)", len(body)))
+		return sessionCredential{}, &reasonError{daemon.ReasonServer, fmt.Errorf("credentials URI on %s: the answer is not a JSON credential (%d bytes)", f.host, len(body))}
 	}
-	var missing []string
-	for _, fl := range []struct{ name, v string }{
-		{"AccessKeyId", d.AccessKeyID}, {"AccessKeySecret", d.AccessKeySecret}, {"SecurityToken", d.SecurityToken}, {"Expiration", d.Expiration},
-	} {
-		if fl.v == "" {
-			missing = append(missing, fl.name)
-		}
-	}
-	if len(missing) > 0 {
-		return bad("the answer has no " + strings.Join(missing, ", "))
-	}
-	exp, err := time.Parse(stsTimeLayout, d.Expiration)
+	c, err := d.session("the answer", "")
 	if err != nil {
-		return bad("Expiration is not a time of the form " + stsTimeLayout)
+		return sessionCredential{}, &reasonError{daemon.ReasonServer, fmt.Errorf("credentials URI on %s: %w", f.host, err)}
 	}
-	return sessionCredential{AccessKeyID: d.AccessKeyID, AccessKeySecret: d.AccessKeySecret, SecurityToken: d.SecurityToken, Expiration: exp}, nil
+	return c, nil
 }

@@ -38,16 +38,27 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
+	return callError(e.Action, e.Code, e.HTTPStatus, e.Message, "")
+}
+
+// callError formats a failed API call as "Action: Code (HTTP n): Message",
+// with " [request id R]" when requestID is not "".
+func callError(action, code string, status int, message, requestID string) string {
 	var b strings.Builder
-	b.WriteString(e.Action)
+	b.WriteString(action)
 	b.WriteString(": ")
-	b.WriteString(e.Code)
-	if e.HTTPStatus != 0 {
-		fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
+	b.WriteString(code)
+	if status != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", status)
 	}
-	if e.Message != "" {
+	if message != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(message)
+	}
+	if requestID != "" {
+		b.WriteString(" [request id ")
+		b.WriteString(requestID)
+		b.WriteString("]")
 	}
 	return b.String()
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/joinhintd/joinhintd/daemon"
 )
@@ -81,11 +80,8 @@ func (f *ramRoleFetcher) attachedRole(ctx context.Context) (string, error) {
 // name fields, never their values (the values are the secrets).
 func parseRoleDocument(doc string) (sessionCredential, error) {
 	var d struct {
-		Code            *string `json:"Code"`
-		AccessKeyID     string  `json:"AccessKeyId"`
-		AccessKeySecret string  `json:"AccessKeySecret"`
-		SecurityToken   string  `json:"SecurityToken"`
-		Expiration      *string `json:"Expiration"`
+		Code *string `json:"Code"`
+		credentialFields
 	}
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		return sessionCredential{}, fmt.Errorf("the credential document is not the JSON the metadata service sends (%d bytes)", len(doc))
@@ -97,25 +93,7 @@ func parseRoleDocument(doc string) (sessionCredential, error) {
 		// Never echoed: nothing of a credential document is.
 		return sessionCredential{}, fmt.Errorf("the credential document's Code is not Success (%d bytes)", len(*d.Code))
 	}
-	var missing []string
-	for _, f := range []struct{ name, v string }{
-		{"AccessKeyId", d.AccessKeyID}, {"AccessKeySecret", d.AccessKeySecret}, {"SecurityToken", d.SecurityToken},
-	} {
-		if f.v == "" {
-			missing = append(missing, f.name)
-		}
-	}
-	if d.Expiration == nil || *d.Expiration == "" {
-		missing = append(missing, "Expiration")
-	}
-	if len(missing) > 0 {
-		return sessionCredential{}, fmt.Errorf("the credential document has no %s", strings.Join(missing, ", "))
-	}
-	exp, err := time.Parse(stsTimeLayout, *d.Expiration)
-	if err != nil {
-		return sessionCredential{}, fmt.Errorf("the credential document's Expiration is not a time of the form %s", stsTimeLayout)
-	}
-	return sessionCredential{AccessKeyID: d.AccessKeyID, AccessKeySecret: d.AccessKeySecret, SecurityToken: d.SecurityToken, Expiration: exp}, nil
+	return d.session("the credential document", "")
 }
 
 // reasonError gives err a daemon.Reason.

@@ -133,6 +133,15 @@ func TestRAMRoleFailedRefreshKeepsCachedCredential(t *testing.T) {
 	if len(warns) != 1 || !strings.Contains(fmt.Sprint(warns[0].ContextMap()["error"]), "HTTP 500") {
 		t.Errorf("warnings %+v", warns)
 	}
+	// The warning, like every log line, names no secret.
+	for _, entry := range logs.All() {
+		text := entry.Message + fmt.Sprint(entry.ContextMap())
+		for _, s := range allSecrets() {
+			if strings.Contains(text, s) {
+				t.Errorf("log %q holds %q", text, s)
+			}
+		}
+	}
 
 	clk.Advance(3 * time.Minute) // expired, and the service still fails
 	_, err := f.discover(t, p, SourceRAMRole)

@@ -47,23 +47,24 @@ type stsClient struct {
 }
 
 func newSTSClient(scheme, host string, now func() time.Time) *stsClient {
+	return &stsClient{scheme: scheme, host: host, now: now, client: credentialHTTPClient()}
+}
+
+// credentialHTTPClient is the HTTP client of the STS and credentials-URI
+// calls: bounded connect and read times, and no idle connections, as one
+// call an hour gains nothing from them. A proxy from the environment is how
+// a node without Internet access may reach a public endpoint; loopback is
+// never proxied.
+func credentialHTTPClient() *http.Client {
 	dialer := &net.Dialer{Timeout: stsConnectTimeout}
-	return &stsClient{
-		scheme: scheme,
-		host:   host,
-		now:    now,
-		client: &http.Client{
-			Timeout: stsConnectTimeout + stsReadTimeout,
-			Transport: &http.Transport{
-				// A proxy is how a node without Internet access may reach
-				// the public STS endpoint; loopback is never proxied.
-				Proxy:                 http.ProxyFromEnvironment,
-				DialContext:           dialer.DialContext,
-				TLSHandshakeTimeout:   stsConnectTimeout,
-				ResponseHeaderTimeout: stsReadTimeout,
-				// One call an hour: nothing to gain from idle connections.
-				DisableKeepAlives: true,
-			},
+	return &http.Client{
+		Timeout: stsConnectTimeout + stsReadTimeout,
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           dialer.DialContext,
+			TLSHandshakeTimeout:   stsConnectTimeout,
+			ResponseHeaderTimeout: stsReadTimeout,
+			DisableKeepAlives:     true,
 		},
 	}
 }
@@ -72,6 +73,39 @@ func newSTSClient(scheme, host string, now func() time.Time) *stsClient {
 type sessionCredential struct {
 	AccessKeyID, AccessKeySecret, SecurityToken string
 	Expiration                                  time.Time
+}
+
+// credentialFields is how STS, the metadata service and a credentials URI
+// all write a temporary credential.
+type credentialFields struct {
+	AccessKeyID     string `json:"AccessKeyId"`
+	AccessKeySecret string `json:"AccessKeySecret"`
+	SecurityToken   string `json:"SecurityToken"`
+	Expiration      string `json:"Expiration"`
+}
+
+// session checks that every field is there and that Expiration has the
+// services' layout. Its error says it of what (e.g. "the answer") and names
+// the fields (after prefix, e.g. "Credentials."), never a value: the values
+// are the secrets.
+func (f credentialFields) session(what, prefix string) (sessionCredential, error) {
+	var missing []string
+	for _, fl := range [...]struct{ name, v string }{
+		{"AccessKeyId", f.AccessKeyID}, {"AccessKeySecret", f.AccessKeySecret},
+		{"SecurityToken", f.SecurityToken}, {"Expiration", f.Expiration},
+	} {
+		if fl.v == "" {
+			missing = append(missing, prefix+fl.name)
+		}
+	}
+	if len(missing) > 0 {
+		return sessionCredential{}, fmt.Errorf("%s has no %s", what, strings.Join(missing, ", "))
+	}
+	exp, err := time.Parse(stsTimeLayout, f.Expiration)
+	if err != nil {
+		return sessionCredential{}, fmt.Errorf("%s's %sExpiration is not a time of the form %s", what, prefix, stsTimeLayout)
+	}
+	return sessionCredential{AccessKeyID: f.AccessKeyID, AccessKeySecret: f.AccessKeySecret, SecurityToken: f.SecurityToken, Expiration: exp}, nil
 }
 
 // STSError is a failed STS call: the STS error code (or "transport" /
@@ -86,24 +120,10 @@ type STSError struct {
 	reason     daemon.Reason
 }
 
+// Error carries the request id: a CredentialError around it is what the
+// loop logs, and that has none of its own.
 func (e *STSError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Action)
-	b.WriteString(": ")
-	b.WriteString(e.Code)
-	if e.HTTPStatus != 0 {
-		fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
-	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
-	if e.Request != "" {
-		b.WriteString(" [request id ")
-		b.WriteString(e.Request)
-		b.WriteString("]")
-	}
-	return b.String()
+	return callError(e.Action, e.Code, e.HTTPStatus, e.Message, e.Request)
 }
 
 // Reason implements daemon.Classified.
@@ -200,13 +220,8 @@ func stsFailure(action string, status int, body []byte) *STSError {
 // which holds the secret.
 func parseSTSCredential(action string, body []byte) (sessionCredential, error) {
 	var doc struct {
-		RequestID   string `json:"RequestId"`
-		Credentials struct {
-			AccessKeyID     string `json:"AccessKeyId"`
-			AccessKeySecret string `json:"AccessKeySecret"`
-			SecurityToken   string `json:"SecurityToken"`
-			Expiration      string `json:"Expiration"`
-		} `json:"Credentials"`
+		RequestID   string           `json:"RequestId"`
+		Credentials credentialFields `json:"Credentials"`
 	}
 	bad := func(msg string) (sessionCredential, error) {
 		return sessionCredential{}, &STSError{Action: action, Code: codeDecode, Request: doc.RequestID, HTTPStatus: http.StatusOK, Message: msg, reason: daemon.ReasonServer}
@@ -214,24 +229,11 @@ func parseSTSCredential(action string, body []byte) (sessionCredential, error) {
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return bad(fmt.Sprintf("the answer is not the JSON %s returns (%d bytes)", action, len(body)))
 	}
-	c := doc.Credentials
-	var missing []string
-	for _, f := range []struct{ name, v string }{
-		{"AccessKeyId", c.AccessKeyID}, {"AccessKeySecret", c.AccessKeySecret},
-		{"SecurityToken", c.SecurityToken}, {"Expiration", c.Expiration},
-	} {
-		if f.v == "" {
-			missing = append(missing, f.name)
-		}
-	}
-	if len(missing) > 0 {
-		return bad("the answer has no Credentials." + strings.Join(missing, ", Credentials."))
-	}
-	exp, err := time.Parse(stsTimeLayout, c.Expiration)
+	c, err := doc.Credentials.session("the answer", "Credentials.")
 	if err != nil {
-		return bad("Credentials.Expiration is not a time of the form " + stsTimeLayout)
+		return bad(err.Error())
 	}
-	return sessionCredential{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken, Expiration: exp}, nil
+	return c, nil
 }
 
 // rpcSignature is the RPC signature v1 of params (every one but Signature,

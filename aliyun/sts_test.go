@@ -198,7 +198,7 @@ func TestOIDCRereadsTokenFile(t *testing.T) {
 	}
 	writeFile(t, path, "  \n")
 	clk.Advance(11 * time.Minute)
-	if _, err := f.discover(t, p, source); err == nil || !strings.Contains(err.Error(), "is empty") {
+	if _, err := f.discover(t, p, source); err == nil || !strings.Contains(err.Error(), ": empty") {
 		t.Fatalf("empty token file: %v", err)
 	}
 }

@@ -237,7 +237,7 @@ func (o *options) cloudConfig() (aliyun.Config, error) {
 		if o.autoJoin != "" {
 			return c, fmt.Errorf("give --auto-join or --auto-join-file, not both")
 		}
-		s, err := readAutoJoinFile(o.autoJoinFile)
+		s, err := aliyun.ReadAutoJoinFile(o.autoJoinFile)
 		if err != nil {
 			return c, err
 		}
@@ -296,32 +296,6 @@ func (o *options) daemonConfig() (daemon.RenderOptions, error) {
 		return ro, fmt.Errorf("invalid --leader-* setting: %w", err)
 	}
 	return ro, nil
-}
-
-// maxAutoJoinFile bounds what --auto-join-file reads.
-const maxAutoJoinFile = 64 << 10
-
-// readAutoJoinFile reads an auto_join string from path: the whole file,
-// surrounding white space trimmed, line breaks read as spaces (a quoted value
-// keeps its own spaces).
-func readAutoJoinFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("invalid --auto-join-file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxAutoJoinFile+1))
-	if err != nil {
-		return "", fmt.Errorf("invalid --auto-join-file: %w", err)
-	}
-	if len(b) > maxAutoJoinFile {
-		return "", fmt.Errorf("invalid --auto-join-file %s: larger than %d bytes", path, maxAutoJoinFile)
-	}
-	s := strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(string(b)))
-	if s == "" {
-		return "", fmt.Errorf("invalid --auto-join-file %s: empty", path)
-	}
-	return s, nil
 }
 
 // firstEnv returns the first non-empty environment variable of names.
