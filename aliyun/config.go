@@ -66,6 +66,10 @@ type Config struct {
 	MetadataHardened bool   // --metadata-hardened: the session token is required
 	STSEndpoint      string // --sts-endpoint HOST[:PORT]; "": by --network
 	STSScheme        string // --sts-scheme: "https" (default) or "http"
+	// Getenv reads the credential variables (ALIBABA_CLOUD_*, ALICLOUD_*);
+	// nil: os.Getenv. The demo passes one that sees nothing, so no
+	// variable can send it to the cloud.
+	Getenv func(string) string
 
 	ConnectTimeout time.Duration // per API call; 0: 5s
 	ReadTimeout    time.Duration // per API call; 0: 10s

@@ -140,6 +140,7 @@ func (c *Config) CredentialOptions(log *zap.Logger) CredentialOptions {
 		Region:           c.Region,
 		Network:          c.Network,
 		InsecureEndpoint: c.InsecureEndpoint,
+		Getenv:           c.Getenv,
 		Log:              log,
 	}
 }

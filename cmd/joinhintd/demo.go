@@ -40,6 +40,10 @@ func cmdDemo(ctx context.Context, env environ, args []string) int {
 		MetadataEndpoint: md.URL,
 		AccessKeyID:      ecstest.DefaultAccessKeyID,
 		AccessKeySecret:  ecstest.DefaultAccessKeySecret,
+		CredentialSource: aliyun.SourceStatic,
+		// No credential variable (ALIBABA_CLOUD_ROLE_ARN would send the
+		// static keys to STS) reaches the demo.
+		Getenv: func(string) string { return "" },
 	}
 	log, err := newLogger(env, o)
 	if err != nil {

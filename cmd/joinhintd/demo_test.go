@@ -21,6 +21,11 @@ func TestDemoServesTheSampleCluster(t *testing.T) {
 	// Cloud settings in the environment must not lead the demo off the machine.
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIreal")
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "real-secret")
+	t.Setenv("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1234567890123456:role/real")
+	t.Setenv("ALIBABA_CLOUD_ROLE_SESSION_NAME", "x") // invalid: must not matter
+	t.Setenv("ALIBABA_CLOUD_IMDSV1_DISABLED", "true")
+	t.Setenv("JOINHINTD_CREDENTIAL_SOURCE", "ram-role")
+	t.Setenv("JOINHINTD_ENDPOINT", "ecs.cn-hangzhou.aliyuncs.com")
 	d := startDaemon(t, "demo", "--listen", "127.0.0.1:0", "--log-format", "json")
 	waitFor(t, "the first peer set", 5*time.Second, func() bool { code, _ := d.get(t, "/v1/peers"); return code == http.StatusOK })
 	_, text := d.get(t, "/v1/peers?format=text")

@@ -149,6 +149,7 @@ func startDaemon(t *testing.T, args ...string) *daemonRun {
 		}
 		select {
 		case code := <-d.done:
+			d.done <- code // for the cleanup's stop
 			t.Fatalf("daemon exited with %d: %s", code, d.stderr.String())
 		case <-time.After(10 * time.Millisecond):
 		}
