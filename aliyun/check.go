@@ -62,7 +62,7 @@ func Explain(err error, c *Config) string {
 	case code == "InvalidRegionId.NotFound", code == "InvalidRegionId.Malformed":
 		return fmt.Sprintf("unknown region %q: check --region (region ids look like cn-hangzhou) [%s]", c.Region, code)
 	case code == codeCredentials:
-		return fmt.Sprintf("no credentials: %s", e.Message)
+		return fmt.Sprintf("cannot get credentials, so nothing was asked of the API: %s", e.Message)
 	case e.reason == "network":
 		return fmt.Sprintf("network failure: cannot reach the ECS API at %s://%s (%s); check --endpoint, --network and the route to it", c.EndpointScheme, c.EndpointHost(), e.Message)
 	case e.reason == "throttled":

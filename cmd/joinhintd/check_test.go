@@ -32,6 +32,7 @@ func TestCheck(t *testing.T) {
 		{"sts token of another key", nil, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.valid", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sts-secret2", "ALIBABA_CLOUD_SECURITY_TOKEN": "sts-token"}, exitFailure, "the STS token does not match"},
 		{"unknown region", []string{"--region", "xx-nowhere-1"}, nil, exitFailure, `unknown region "xx-nowhere-1"`},
 		{"network failure", []string{"--endpoint", "127.0.0.1:1"}, nil, exitFailure, "network failure: cannot reach the ECS API at http://127.0.0.1:1"},
+		{"no RAM role", []string{"--credential-source", "ram-role"}, nil, exitFailure, "cannot get credentials, so nothing was asked of the API: ram-role credentials: no RAM role is attached to this instance"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
