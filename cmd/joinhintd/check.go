@@ -23,30 +23,15 @@ func cmdCheck(ctx context.Context, env environ, args []string) int {
 	if code := parseFlags(o, env, args); code >= 0 {
 		return code
 	}
-	if o.discoverTimeout <= 0 {
-		fmt.Fprintf(env.stderr, "joinhintd: invalid --timeout %s: want a duration > 0\n", o.discoverTimeout)
-		return exitConfig
-	}
-	log, cfg, err := prepare(env, o)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
-		return exitConfig
-	}
-	defer func() { _ = log.Sync() }()
-	ctx, cancel := context.WithTimeout(ctx, o.discoverTimeout)
-	defer cancel()
-	disc, r, err := newDiscoverer(ctx, cfg, log, nil)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
-		return exitConfig
-	}
-	if err := disc.Check(ctx); err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: check failed: %s\n", aliyun.Explain(err, &r.cfg))
-		return exitFailure
-	}
-	fmt.Fprintf(env.stdout, "ok: credentials from %s may call ecs:DescribeInstances in %s at %s://%s\n",
-		disc.CredentialSource(), r.cfg.Region, r.cfg.EndpointScheme, r.cfg.EndpointHost())
-	return exitOK
+	return oneShot(ctx, env, o, func(ctx context.Context, disc *aliyun.Discoverer, r resolved) int {
+		if err := disc.Check(ctx); err != nil {
+			fmt.Fprintf(env.stderr, "joinhintd: check failed: %s\n", aliyun.Explain(err, &r.cfg))
+			return exitFailure
+		}
+		fmt.Fprintf(env.stdout, "ok: credentials from %s may call ecs:DescribeInstances in %s at %s://%s\n",
+			disc.CredentialSource(), r.cfg.Region, r.cfg.EndpointScheme, r.cfg.EndpointHost())
+		return exitOK
+	})
 }
 
 // startupCheck runs the permission dry run once at run start and logs what

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/joinhintd/joinhintd/aliyun"
 	"github.com/joinhintd/joinhintd/daemon"
 )
 
@@ -22,45 +23,30 @@ func cmdDiscover(ctx context.Context, env environ, args []string) int {
 		fmt.Fprintf(env.stderr, "joinhintd: invalid --output %q: want text, json or go-discover\n", o.discoverOutput)
 		return exitConfig
 	}
-	if o.discoverTimeout <= 0 {
-		fmt.Fprintf(env.stderr, "joinhintd: invalid --timeout %s: want a duration > 0\n", o.discoverTimeout)
-		return exitConfig
-	}
-	log, cfg, err := prepare(env, o)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
-		return exitConfig
-	}
-	defer func() { _ = log.Sync() }()
-	ctx, cancel := context.WithTimeout(ctx, o.discoverTimeout)
-	defer cancel()
-	disc, r, err := newDiscoverer(ctx, cfg, log, nil)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
-		return exitConfig
-	}
-	peers, err := disc.Discover(ctx)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: discovery failed (%s): %v\n", daemon.ReasonOf(err), err)
-		return exitFailure
-	}
-	snap, _, err := daemon.NewSnapshot(nil, peers, r.cfg.Region, daemon.SourceECS, time.Now(), daemon.RenderOptions{VaultScheme: "https", VaultPort: 8200})
-	if err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
-		return exitFailure
-	}
-	var body []byte
-	switch o.discoverOutput {
-	case "json":
-		body = snap.PeersJSON(false)
-	case "go-discover":
-		body = snap.GoDiscover()
-	default:
-		body = snap.Text()
-	}
-	if _, err := env.stdout.Write(body); err != nil {
-		fmt.Fprintf(env.stderr, "joinhintd: writing the answer: %v\n", err)
-		return exitFailure
-	}
-	return exitOK
+	return oneShot(ctx, env, o, func(ctx context.Context, disc *aliyun.Discoverer, r resolved) int {
+		peers, err := disc.Discover(ctx)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "joinhintd: discovery failed (%s): %v\n", daemon.ReasonOf(err), err)
+			return exitFailure
+		}
+		snap, _, err := daemon.NewSnapshot(nil, peers, r.cfg.Region, daemon.SourceECS, time.Now(), daemon.RenderOptions{VaultScheme: "https", VaultPort: 8200})
+		if err != nil {
+			fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
+			return exitFailure
+		}
+		var body []byte
+		switch o.discoverOutput {
+		case "json":
+			body = snap.PeersJSON(false)
+		case "go-discover":
+			body = snap.GoDiscover()
+		default:
+			body = snap.Text()
+		}
+		if _, err := env.stdout.Write(body); err != nil {
+			fmt.Fprintf(env.stderr, "joinhintd: writing the answer: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	})
 }

@@ -77,3 +77,28 @@ func newDiscoverer(ctx context.Context, cfg aliyun.Config, log *zap.Logger, obs 
 	d, err := aliyun.NewDiscoverer(r.cfg, r.selfID, log.Named("aliyun"), obs)
 	return d, r, err
 }
+
+// oneShot runs what discover and check share once their own flags are
+// checked: it validates --timeout, builds the logger, the configuration and
+// the discoverer, and calls do with a context bounded by --timeout. do
+// returns the exit code.
+func oneShot(ctx context.Context, env environ, o *options, do func(ctx context.Context, disc *aliyun.Discoverer, r resolved) int) int {
+	if o.discoverTimeout <= 0 {
+		fmt.Fprintf(env.stderr, "joinhintd: invalid --timeout %s: want a duration > 0\n", o.discoverTimeout)
+		return exitConfig
+	}
+	log, cfg, err := prepare(env, o)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
+		return exitConfig
+	}
+	defer func() { _ = log.Sync() }()
+	ctx, cancel := context.WithTimeout(ctx, o.discoverTimeout)
+	defer cancel()
+	disc, r, err := newDiscoverer(ctx, cfg, log, nil)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "joinhintd: %v\n", err)
+		return exitConfig
+	}
+	return do(ctx, disc, r)
+}
