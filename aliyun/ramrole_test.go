@@ -55,6 +55,23 @@ func ramRoleProvider(t *testing.T, f *credFixture, clk *fakeClock, mod func(*Cre
 	return p.(*refreshingProvider), logs
 }
 
+// startedRole is a fixture whose role credential lives 10 minutes, the
+// ram-role provider on a fake clock, and one Discover signed with it done.
+func startedRole(t *testing.T) (*fakeClock, *credFixture, ecstest.Credential, *refreshingProvider, *observer.ObservedLogs) {
+	t.Helper()
+	clk := newFakeClock()
+	f := newCredFixture(t, clk)
+	first := credRole
+	first.Expires = clk.Now().Add(10 * time.Minute)
+	f.api.AddCredential(first)
+	f.md.SetRoleCredential(first)
+	p, logs := ramRoleProvider(t, f, clk, nil)
+	if _, err := f.discover(t, p, SourceRAMRole); err != nil {
+		t.Fatal(err)
+	}
+	return clk, f, first, p, logs
+}
+
 // TestRAMRoleRefresh: the role credential is cached, fetched again when at
 // most 3 minutes are left or after it expired, and the next Discover signs
 // with the new one. A failed refresh keeps the still-valid cached one.
@@ -68,17 +85,7 @@ func TestRAMRoleRefresh(t *testing.T) {
 		{"after expiry", 11 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := newFakeClock()
-			f := newCredFixture(t, clk)
-			first := credRole
-			first.Expires = clk.Now().Add(10 * time.Minute)
-			f.api.AddCredential(first)
-			f.md.SetRoleCredential(first)
-			p, _ := ramRoleProvider(t, f, clk, nil)
-
-			if _, err := f.discover(t, p, SourceRAMRole); err != nil {
-				t.Fatal(err)
-			}
+			clk, f, _, p, _ := startedRole(t)
 			clk.Advance(time.Minute)
 			if _, err := f.discover(t, p, SourceRAMRole); err != nil {
 				t.Fatal(err)
@@ -107,16 +114,7 @@ func TestRAMRoleRefresh(t *testing.T) {
 
 func TestRAMRoleFailedRefreshKeepsCachedCredential(t *testing.T) {
 	isolate(t)
-	clk := newFakeClock()
-	f := newCredFixture(t, clk)
-	first := credRole
-	first.Expires = clk.Now().Add(10 * time.Minute)
-	f.api.AddCredential(first)
-	f.md.SetRoleCredential(first)
-	p, logs := ramRoleProvider(t, f, clk, nil)
-	if _, err := f.discover(t, p, SourceRAMRole); err != nil {
-		t.Fatal(err)
-	}
+	clk, f, first, p, logs := startedRole(t)
 
 	md := ecstest.SampleMetadata("cn-hangzhou")
 	md.RoleCredential = first

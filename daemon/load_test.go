@@ -17,19 +17,7 @@ import (
 // underneath. Every answer must be 200 and whole: its body agrees with its
 // revision header (no torn read).
 func TestLoadOverLoopback(t *testing.T) {
-	var snaps []*Snapshot
-	var prev *Snapshot
-	for range 20 {
-		rev := uint64(1)
-		if prev != nil {
-			rev = prev.Revision + 1
-		}
-		s, _, err := NewSnapshot(prev, benchPeers(int(rev)%7+1), "cn-hangzhou", SourceECS, testT1, testTLS())
-		if err != nil {
-			t.Fatal(err)
-		}
-		snaps, prev = append(snaps, s), s
-	}
+	snaps := snapshotSeries(t, 20)
 	store := &Store{}
 	store.Publish(snaps[0])
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -365,20 +365,7 @@ func TestHandlerDoesNotAllocate(t *testing.T) {
 // must come whole from one snapshot.
 func TestHandlerConcurrentPublish(t *testing.T) {
 	// Revision r holds r%7+1 peers, the first of them self.
-	var snaps []*Snapshot
-	var prev *Snapshot
-	for range 40 {
-		rev := uint64(1)
-		if prev != nil {
-			rev = prev.Revision + 1
-		}
-		s, changed, err := NewSnapshot(prev, benchPeers(int(rev)%7+1), "cn-hangzhou", SourceECS, testT1, testTLS())
-		if err != nil || !changed {
-			t.Fatalf("NewSnapshot: changed %v, %v", changed, err)
-		}
-		snaps = append(snaps, s)
-		prev = s
-	}
+	snaps := snapshotSeries(t, 40)
 	peerCount := func(rev uint64) int { return int(rev)%7 + 1 }
 
 	store := &Store{}
@@ -710,4 +697,24 @@ func BenchmarkServePeers(b *testing.B) {
 			}
 		}
 	})
+}
+
+// snapshotSeries builds n snapshots, each following the one before: revision
+// r holds r%7+1 peers, the first of them self, so every one is a change.
+func snapshotSeries(t *testing.T, n int) []*Snapshot {
+	t.Helper()
+	var snaps []*Snapshot
+	var prev *Snapshot
+	for range n {
+		rev := uint64(1)
+		if prev != nil {
+			rev = prev.Revision + 1
+		}
+		s, changed, err := NewSnapshot(prev, benchPeers(int(rev)%7+1), "cn-hangzhou", SourceECS, testT1, testTLS())
+		if err != nil || !changed {
+			t.Fatalf("NewSnapshot: changed %v, %v", changed, err)
+		}
+		snaps, prev = append(snaps, s), s
+	}
+	return snaps
 }
